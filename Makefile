@@ -18,7 +18,7 @@ install: $(VENV)/.installed
 $(VENV)/.installed: requirements.txt pyproject.toml package.json package-lock.json
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --upgrade pip
-	$(BIN)/pip install -r requirements.txt
+	$(BIN)/pip install --progress-bar off -q -r requirements.txt
 	npm ci --no-audit --no-fund
 	touch $@
 

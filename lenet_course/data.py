@@ -275,3 +275,18 @@ def load_mnist(data_dir: Path | str | None = None, train_size: int | None = None
 
 if __name__ == "__main__":
     print(f"MNIST files verified in {fetch_mnist()}")
+
+
+def translate(X: torch.Tensor, dy: int, dx: int) -> torch.Tensor:
+    """Move every image of X (N, C, H, W) down by ``dy`` and right by ``dx`` whole pixels.
+
+    Pixels moved out of the frame are lost; the uncovered border is filled with the background
+    (normalised black). Negative values move up or left. Introduced in the S2 chapter.
+    """
+    h, w = X.shape[-2:]
+    if abs(dy) >= h or abs(dx) >= w:
+        raise ValueError(f"A shift of ({dy}, {dx}) moves a {h}x{w} image entirely out of its frame.")
+    background = -MNIST_MEAN / MNIST_STD
+    padded = F.pad(X, (max(dx, 0), max(-dx, 0), max(dy, 0), max(-dy, 0)), value=background)
+    top, left = max(-dy, 0), max(-dx, 0)
+    return padded[..., top:top + h, left:left + w]

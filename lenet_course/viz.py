@@ -138,3 +138,135 @@ def show_feature_maps(maps: torch.Tensor, title: str = "Feature maps", ncols: in
             ax.set_title(f"map {i} ({maps.shape[1]}x{maps.shape[2]})", fontsize=7)
     fig.suptitle(title)
     return fig
+
+
+_OPERATIONS = {"Conv2d": "convolution", "MaxPool2d": "max pooling", "Linear": "full connection",
+               "Subsampling": "subsampling", "PartialConv2d": "partial convolution", "RBFOutput": "Gaussian connections"}
+
+
+def draw_architecture(model: torch.nn.Module | None = None, title: str = "LeNet-5") -> plt.Figure:
+    """The architecture diagram (the article's Figure 1), drawn from a live shape trace of ``model``.
+
+    Each stage of maps is a stack of squares sized by its width; each fully connected layer a bar
+    sized by its units. Labels come from :func:`lenet_course.shapes.trace_shapes`, not typed in.
+    """
+    from matplotlib.patches import FancyArrowPatch, Rectangle
+
+    from .models import INPUT_SIZE, LeNet5
+    from .shapes import trace_shapes
+
+    model = LeNet5() if model is None else model
+    device = next(model.parameters()).device
+    rows = trace_shapes(model, torch.zeros(1, 1, INPUT_SIZE, INPUT_SIZE, device=device))
+    stages = [("INPUT", "", (1, 1, INPUT_SIZE, INPUT_SIZE))] + [(r.name.upper(), r.kind, r.output_shape) for r in rows]
+    fig, ax = plt.subplots(figsize=(12, 3.6))
+    x, scale, previous_right, previous_was_maps = 0.0, 2.6 / INPUT_SIZE, None, False
+    for name, kind, shape in stages:
+        if len(shape) == 4:  # maps: (1, C, H, W)
+            c, h = shape[1], shape[2]
+            side = h * scale
+            n_drawn = min(c, 6)
+            for k in range(n_drawn):
+                ax.add_patch(Rectangle((x + 0.09 * k, -side / 2 - 0.09 * k), side, side, facecolor="#cfe2f3",
+                                       edgecolor="#1f4e79", lw=0.8, zorder=10 - k))
+            width = side + 0.09 * (n_drawn - 1)
+            label = f"{c}@{h}x{shape[3]}"
+            top = side / 2
+        else:  # units: (1, n)
+            n = shape[1]
+            side = max(0.25, 2.6 * (n / 400) ** 0.5)
+            width = 0.22
+            ax.add_patch(Rectangle((x, -side / 2), width, side, facecolor="#f4cccc", edgecolor="#990000", lw=0.8))
+            label = f"{n}"
+            top = side / 2
+        ax.text(x + width / 2, top + 0.25, name, ha="center", va="bottom", fontsize=10, weight="bold")
+        ax.text(x + width / 2, -1.75, label, ha="center", va="top", fontsize=9)
+        if previous_right is not None:
+            ax.add_patch(FancyArrowPatch((previous_right + 0.05, 0), (x - 0.05, 0), arrowstyle="-|>",
+                                         mutation_scale=10, color="0.35", zorder=20))
+            operation = _OPERATIONS.get(kind, kind)
+            if len(shape) == 2 and previous_was_maps:
+                operation = "flatten + " + operation
+            ax.text((previous_right + x) / 2, 0.15, operation, ha="center", va="bottom",
+                    fontsize=7, rotation=90, color="0.25", zorder=21)
+        previous_right, previous_was_maps = x + width, len(shape) == 4
+        x = previous_right + 0.9
+    ax.set_xlim(-0.3, x - 0.5)
+    ax.set_ylim(-2.2, 2.2)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    ax.set_title(f"{title}: maps as channels@height x width, fully connected layers as units")
+    return fig
+
+
+def animate_convolution(image: torch.Tensor, kernel: torch.Tensor, bias: float = 0.0, frames: int = 60,
+                        interval: int = 120):
+    """An animation of a k x k window sliding over ``image`` (H, W) while the output map fills in.
+
+    Returns a matplotlib ``FuncAnimation``; in a notebook show it with
+    ``IPython.display.HTML(anim.to_jshtml())``, which plays on a static page with no server.
+    Introduced in the C1 chapter.
+    """
+    from matplotlib import animation
+    from matplotlib.patches import Rectangle
+
+    image = image.detach().cpu().float()
+    kernel = kernel.detach().cpu().float()
+    k = kernel.shape[-1]
+    out = torch.nn.functional.conv2d(image[None, None], kernel[None, None], bias=torch.tensor([bias]))[0, 0]
+    oh, ow = out.shape
+    positions = torch.linspace(0, oh * ow - 1, frames).round().long().tolist()
+
+    fig, (ax_in, ax_k, ax_out) = plt.subplots(1, 3, figsize=(8.4, 3.0), gridspec_kw={"width_ratios": [32, 12, 28]})
+    ax_in.imshow(image.numpy(), cmap="gray")
+    ax_in.set_title(f"input {image.shape[0]}x{image.shape[1]}")
+    window = Rectangle((-0.5, -0.5), k, k, fill=False, edgecolor="red", lw=2)
+    ax_in.add_patch(window)
+    limit = float(kernel.abs().max())
+    ax_k.imshow(kernel.numpy(), cmap="RdBu_r", vmin=-limit, vmax=limit)
+    ax_k.set_title(f"kernel {k}x{k}")
+    shown = torch.full_like(out, float("nan"))
+    lo, hi = float(out.min()), float(out.max())
+    canvas = ax_out.imshow(shown.numpy(), cmap="viridis", vmin=lo, vmax=hi)
+    ax_out.set_title(f"feature map {oh}x{ow}")
+    for ax in (ax_in, ax_k, ax_out):
+        ax.set_xticks([])
+        ax.set_yticks([])
+    marker = Rectangle((-0.5, -0.5), 1, 1, fill=False, edgecolor="red", lw=1.5)
+    ax_out.add_patch(marker)
+
+    def draw(frame: int):
+        p = positions[frame]
+        i, j = divmod(p, ow)
+        flat = shown.view(-1)
+        flat[: p + 1] = out.view(-1)[: p + 1]
+        canvas.set_data(shown.numpy())
+        window.set_xy((j - 0.5, i - 0.5))
+        marker.set_xy((j - 0.5, i - 0.5))
+        return canvas, window, marker
+
+    anim = animation.FuncAnimation(fig, draw, frames=len(positions), interval=interval, blit=False)
+    plt.close(fig)
+    return anim
+
+
+def plot_probabilities(probabilities: torch.Tensor, images: torch.Tensor, labels: torch.Tensor,
+                       title: str = "What the network believes") -> plt.Figure:
+    """For each digit, the image and a bar chart of its ten class probabilities (true class in green)."""
+    probabilities = probabilities.detach().cpu()
+    pixels = _as_pixels(images)
+    n = len(probabilities)
+    fig, axes = plt.subplots(n, 2, figsize=(7, 1.5 * n), gridspec_kw={"width_ratios": [1, 4]}, squeeze=False)
+    for row in range(n):
+        ax_img, ax_bar = axes[row]
+        ax_img.imshow(pixels[row], cmap="gray_r")
+        ax_img.axis("off")
+        predicted = int(probabilities[row].argmax())
+        true = int(labels[row])
+        colours = ["seagreen" if d == true else ("crimson" if d == predicted else "0.6") for d in range(10)]
+        ax_bar.bar(range(10), probabilities[row].numpy(), color=colours)
+        ax_bar.set(ylim=(0, 1.05), xticks=range(10), ylabel="probability")
+        ax_bar.set_title(f"true {true}, predicted {predicted} ({float(probabilities[row, predicted]):.1%})", fontsize=9)
+    axes[-1, 1].set_xlabel("digit class")
+    fig.suptitle(title)
+    return fig
