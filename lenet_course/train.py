@@ -110,6 +110,19 @@ class Evaluation:
     total: int
 
 
+def bf16_supported(device: str | torch.device) -> bool:
+    """True when bfloat16 autocast is fast on ``device``: CUDA with bf16, or a CPU with native BF16 (AVX-512 BF16/AMX)."""
+    device = torch.device(device)
+    if device.type == "cuda":
+        return torch.cuda.is_available() and torch.cuda.is_bf16_supported()
+    if device.type == "cpu":
+        try:
+            return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+        except (AttributeError, RuntimeError):
+            return False
+    return False
+
+
 def _sync(device: torch.device) -> None:
     if device.type == "cuda":
         torch.cuda.synchronize(device)
