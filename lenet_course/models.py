@@ -173,11 +173,13 @@ def pretrained_metadata(name: str = "lenet5") -> dict:
 def load_pretrained(name: str = "lenet5", device: str | torch.device = "cpu") -> nn.Module:
     """The course's pretrained model, verified against its metadata, in eval mode on ``device``.
 
-    ``name`` is ``"lenet5"`` (the article's network). The weights' SHA-256 and every tensor
-    shape are checked before use.
+    ``name`` is ``"lenet5"`` (the article's network) or ``"lenet5_classic"`` (the 1998 paper's).
+    The weights' SHA-256 and every tensor shape are checked before use.
     """
+    from .classic import LeNet5Classic  # imported here: classic builds on this module
+
     meta = pretrained_metadata(name)
-    models = {"LeNet5": LeNet5}
+    models = {"LeNet5": LeNet5, "LeNet5Classic": LeNet5Classic}
     model = models[meta["model"]]()
     load_state(model, PRETRAINED_DIR / meta["weights"], expected_sha256=meta["sha256"])
     return model.to(device).eval()

@@ -1,8 +1,9 @@
 """Train the course's pretrained LeNet-5 and write its weights and metadata.
 
-    python -m lenet_course.pretrain
+    python -m lenet_course.pretrain                  # the article's LeNet5 -> lenet5.pt
+    python -m lenet_course.pretrain --model classic  # the 1998 LeNet5Classic -> lenet5_classic.pt
 
-writes ``lenet_course/pretrained/lenet5.pt`` (a state dict of tensors) and ``lenet5.json``
+writes ``lenet_course/pretrained/NAME.pt`` (a state dict of tensors) and ``NAME.json``
 (test accuracy, parameter count, SHA-256 of the weights, the command, versions, normalisation).
 Chapters load it with :func:`lenet_course.models.load_pretrained` instead of training.
 """
@@ -12,15 +13,18 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-from dataclasses import asdict
+import sys
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import torch
+import torch.nn.functional as F
 
 from .data import MNIST_MEAN, MNIST_STD, load_mnist
 from .models import PRETRAINED_DIR, LeNet5, load_state, sha256_file
 from .shapes import count_parameters
 from .train import TrainConfig, evaluate, fit, set_seed
+from .classic import LeNet5Classic, classic_config, map_loss
 
 
 def save_pretrained(model: torch.nn.Module, name: str, metadata: dict, folder: Path = PRETRAINED_DIR) -> dict:
@@ -37,24 +41,29 @@ def save_pretrained(model: torch.nn.Module, name: str, metadata: dict, folder: P
 
 
 def main(argv: list[str] | None = None) -> dict:
-    """Train LeNet5 with the course recipe on full MNIST, check it, and save it."""
+    """Train a model with its course recipe on full MNIST, check it, and save it."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    defaults = TrainConfig()
-    parser.add_argument("--epochs", type=int, default=defaults.num_epochs, help="passes over the training set")
-    parser.add_argument("--max-shift", type=int, default=defaults.max_shift, help="augmentation: random shift in pixels")
-    parser.add_argument("--seed", type=int, default=defaults.seed)
-    parser.add_argument("--out", type=Path, default=PRETRAINED_DIR, help="folder for lenet5.pt and lenet5.json")
-    args = parser.parse_args(argv)
+    parser.add_argument("--model", choices=["lenet5", "classic"], default="lenet5",
+                        help="lenet5: the article's network; classic: the 1998 paper's")
+    parser.add_argument("--epochs", type=int, help="passes over the training set (default: the recipe's)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", type=Path, default=PRETRAINED_DIR, help="folder for the .pt and .json files")
+    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
 
-    config = TrainConfig(num_epochs=args.epochs, max_shift=args.max_shift, seed=args.seed)
+    if args.model == "classic":
+        name, model, loss_fn, config = "lenet5_classic", LeNet5Classic, map_loss, classic_config(seed=args.seed)
+    else:
+        name, model, loss_fn, config = "lenet5", LeNet5, F.cross_entropy, TrainConfig(seed=args.seed)
+    if args.epochs is not None:
+        config = replace(config, num_epochs=args.epochs)
     set_seed(config.seed)
     data = load_mnist()
-    model = LeNet5()
-    history = fit(model, data, config, device="cpu")
-    result = evaluate(model, data.X_test, data.y_test)
-    command = "python -m lenet_course.pretrain" + (" " + " ".join(argv) if argv else "")
-    meta = save_pretrained(model, "lenet5", {
-        "model": "LeNet5",
+    model_class, model = model, model()
+    history = fit(model, data, config, device="cpu", loss_fn=loss_fn)
+    result = evaluate(model, data.X_test, data.y_test, loss_fn=loss_fn)
+    command = " ".join(["python -m lenet_course.pretrain", *(sys.argv[1:] if argv is None else argv)])
+    meta = save_pretrained(model, name, {
+        "model": model_class.__name__,
         "test_accuracy": result.accuracy,
         "test_correct": result.correct,
         "test_total": result.total,
@@ -65,9 +74,10 @@ def main(argv: list[str] | None = None) -> dict:
         "torch_version": torch.__version__,
         "python_version": platform.python_version(),
         "normalisation": {"pad": 2, "scale": "pixels / 255", "mean": MNIST_MEAN, "std": MNIST_STD},
+        "history": {"test_acc": history.test_acc, "epoch_time_s": [round(t, 2) for t in history.epoch_time_s]},
     }, args.out)
     # Read the file back through the checked loader before declaring success.
-    load_state(LeNet5(), args.out / meta["weights"], expected_sha256=meta["sha256"])
+    load_state(model_class(), args.out / meta["weights"], expected_sha256=meta["sha256"])
     print(json.dumps(meta, indent=2))
     return meta
 

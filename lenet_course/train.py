@@ -13,6 +13,7 @@ import random
 import sys
 import time
 from dataclasses import asdict, dataclass, field
+from typing import Callable
 
 import numpy as np
 import torch
@@ -155,14 +156,18 @@ def predict(model: nn.Module, X: torch.Tensor, batch_size: int = 4096) -> torch.
     return predict_logits(model, X, batch_size).argmax(dim=1)
 
 
-def evaluate(model: nn.Module, X: torch.Tensor, y: torch.Tensor, batch_size: int = 4096) -> Evaluation:
-    """Loss and accuracy of ``model`` on images X (N, 1, 32, 32) with labels y (N,)."""
+LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+
+
+def evaluate(model: nn.Module, X: torch.Tensor, y: torch.Tensor, batch_size: int = 4096,
+             loss_fn: LossFn = F.cross_entropy) -> Evaluation:
+    """Loss (``loss_fn``, cross-entropy by default) and accuracy of ``model`` on images X (N, 1, 32, 32), labels y (N,)."""
     if len(X) != len(y):
         raise ValueError(f"X has {len(X)} images but y has {len(y)} labels.")
     logits = predict_logits(model, X, batch_size)
     y = y.to(logits.device)
     correct = int((logits.argmax(dim=1) == y).sum())
-    return Evaluation(float(F.cross_entropy(logits, y)), correct / len(y), correct, len(y))
+    return Evaluation(float(loss_fn(logits, y)), correct / len(y), correct, len(y))
 
 
 def random_shift(X: torch.Tensor, max_shift: int, generator: torch.Generator | None = None) -> torch.Tensor:
@@ -184,9 +189,11 @@ def random_shift(X: torch.Tensor, max_shift: int, generator: torch.Generator | N
 
 
 def fit(model: nn.Module, data: MNIST, config: TrainConfig = TrainConfig(), device: str | torch.device | None = None,
-        progress: bool = True) -> History:
+        progress: bool = True, loss_fn: LossFn = F.cross_entropy) -> History:
     """Train ``model`` on ``data.X_train`` with Adam, evaluating on the test set after every epoch.
 
+    ``loss_fn(scores, y)`` is the training criterion: cross-entropy by default; the 1998 network
+    passes :func:`lenet_course.classic.map_loss`.
     Returns a :class:`History`. The model ends on ``device`` (default: :func:`choose_device`)
     in eval mode. Seeds from ``config.seed`` so the same call gives the same run on a device.
     """
@@ -225,7 +232,7 @@ def fit(model: nn.Module, data: MNIST, config: TrainConfig = TrainConfig(), devi
                 X = _layout(random_shift(X, config.max_shift), config.channels_last)
             with _autocast(device, config.bf16):
                 logits = model(X)
-            loss = F.cross_entropy(logits.float(), y)
+            loss = loss_fn(logits.float(), y)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
@@ -237,7 +244,7 @@ def fit(model: nn.Module, data: MNIST, config: TrainConfig = TrainConfig(), devi
         history.epoch_time_s.append(time.perf_counter() - start)
         history.train_loss.append(float(loss_sum) / len(X_train))
         history.train_acc.append(int(correct) / len(X_train))
-        result = evaluate(model, X_test, y_test, config.eval_batch_size)
+        result = evaluate(model, X_test, y_test, config.eval_batch_size, loss_fn)
         history.test_loss.append(result.loss)
         history.test_acc.append(result.accuracy)
         bar.set_postfix(loss=f"{history.train_loss[-1]:.4f}", test_acc=f"{result.accuracy:.2%}")
