@@ -270,3 +270,41 @@ def plot_probabilities(probabilities: torch.Tensor, images: torch.Tensor, labels
     axes[-1, 1].set_xlabel("digit class")
     fig.suptitle(title)
     return fig
+
+
+def confusion_matrix(y_true: torch.Tensor, y_pred: torch.Tensor, num_classes: int = 10) -> torch.Tensor:
+    """Counts (num_classes, num_classes): row = true class, column = predicted class."""
+    index = y_true.cpu().long() * num_classes + y_pred.cpu().long()
+    return torch.bincount(index, minlength=num_classes * num_classes).view(num_classes, num_classes)
+
+
+def plot_confusion(matrices: dict[str, torch.Tensor], title: str = "Confusion matrices (test set)") -> plt.Figure:
+    """One heat map per named confusion matrix, side by side; the diagonal (correct) is left blank
+    so that the mistakes are visible, and each off-diagonal count is written in its cell."""
+    fig, axes = plt.subplots(1, len(matrices), figsize=(5.2 * len(matrices), 4.6), squeeze=False)
+    for ax, (name, matrix) in zip(axes[0], matrices.items()):
+        errors = matrix.clone().float()
+        errors.fill_diagonal_(float("nan"))
+        im = ax.imshow(errors.numpy(), cmap="Reds")
+        for i in range(matrix.shape[0]):
+            for j in range(matrix.shape[1]):
+                if i != j and matrix[i, j] > 0:
+                    ax.text(j, i, str(int(matrix[i, j])), ha="center", va="center", fontsize=7)
+        wrong = int(matrix.sum() - matrix.trace())
+        ax.set(xlabel="predicted digit", ylabel="true digit", xticks=range(10), yticks=range(10),
+               title=f"{name}: {wrong} errors")
+        fig.colorbar(im, ax=ax, shrink=0.7, label="test digits")
+    fig.suptitle(title)
+    return fig
+
+
+def show_bitmaps(centres: torch.Tensor, shape: tuple[int, int] = (12, 7), title: str = "RBF centres") -> plt.Figure:
+    """The output RBF centres of the 1998 network (10, 84) drawn as 7x12 bitmaps (+1 black, -1 white)."""
+    fig, axes = plt.subplots(1, len(centres), figsize=(0.8 * len(centres), 1.8))
+    for digit, (ax, centre) in enumerate(zip(axes, centres)):
+        ax.imshow(centre.view(*shape).cpu().numpy(), cmap="gray_r", vmin=-1, vmax=1)
+        ax.set_title(str(digit))
+        ax.set_xticks([])
+        ax.set_yticks([])
+    fig.suptitle(title)
+    return fig
