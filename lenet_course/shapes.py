@@ -122,3 +122,47 @@ def format_trace(rows: list[LayerTrace], input_shape: tuple[int, ...] | None = N
         lines.append(f"{r.name:<8}{r.kind:<12}{str(r.output_shape):<22}{r.features:>8,}{r.parameters:>10,}")
     lines.append(f"{'total':<42}{sum(r.parameters for r in rows):>18,}")
     return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class ReceptiveField:
+    """How much of the input one unit of a layer sees: ``size`` x ``size`` pixels, and ``jump``
+    pixels between the fields of neighbouring units (the product of the strides so far)."""
+
+    name: str
+    size: int
+    jump: int
+
+    def box(self, row: int, col: int) -> tuple[int, int, int, int]:
+        """The input pixels (top, left, bottom, right), inclusive, seen by unit (row, col) of this layer."""
+        top, left = row * self.jump, col * self.jump
+        return top, left, top + self.size - 1, left + self.size - 1
+
+
+def receptive_fields(model: nn.Module, input_size: int = 32) -> list[ReceptiveField]:
+    """The receptive field of every layer of a LeNet-style ``model``, computed layer by layer.
+
+    A layer with a k x k window and stride s grows the field by (k - 1) times the current jump and
+    multiplies the jump by s. A fully connected layer after a stage of maps acts like a window as
+    large as those maps. Introduced in the local receptive fields chapter.
+    """
+    rows = trace_shapes(model, torch.zeros(1, 1, input_size, input_size, device=next(model.parameters()).device))
+    size, jump, side = 1, 1, input_size
+    fields = []
+    for row in rows:
+        module = getattr(model, row.name)
+        if hasattr(module, "kernel_size"):
+            kernel = module.kernel_size if isinstance(module.kernel_size, int) else module.kernel_size[0]
+            stride = getattr(module, "stride", 1)
+            stride = stride if isinstance(stride, int) else stride[0]
+        elif len(row.output_shape) == 4 and row.output_shape[2] * 2 == side:  # 2x2 subsampling
+            kernel, stride = 2, 2
+        elif len(row.output_shape) == 2 and side > 1:  # first fully connected layer over the last maps
+            kernel, stride = side, 1
+        else:  # a unit-wise layer on vectors: nothing changes
+            kernel, stride = 1, 1
+        size = min(size + (kernel - 1) * jump, input_size)
+        jump *= stride
+        side = row.output_shape[2] if len(row.output_shape) == 4 else 1
+        fields.append(ReceptiveField(row.name, size, jump))
+    return fields

@@ -47,3 +47,15 @@ def test_trace_shapes_records_every_layer_and_removes_its_hooks():
     assert all(not m._forward_hooks for m in model.children())
     table = shapes.format_trace(rows, (3, 1, 32, 32))
     assert "c3" in table and "61,706" in table
+
+
+def test_receptive_fields_match_the_gradient():
+    model = LeNet5()
+    fields = {f.name: f for f in shapes.receptive_fields(model)}
+    assert [fields[n].size for n in ("c1", "s2", "c3", "s4", "f5")] == [5, 6, 14, 16, 32]
+    x = torch.randn(1, 1, 32, 32, requires_grad=True)
+    c3 = model.c3(torch.relu(model.s2(model.c1(x))))
+    c3[0, 0, 4, 6].backward()
+    rows, cols = torch.nonzero(x.grad[0, 0], as_tuple=True)
+    top, left, bottom, right = fields["c3"].box(4, 6)
+    assert (rows.min().item(), cols.min().item(), rows.max().item(), cols.max().item()) == (top, left, bottom, right)
