@@ -204,7 +204,7 @@ def animate_convolution(image: torch.Tensor, kernel: torch.Tensor, bias: float =
     """An animation of a k x k window sliding over ``image`` (H, W) while the output map fills in.
 
     Returns a matplotlib ``FuncAnimation``; in a notebook show it with
-    ``IPython.display.HTML(anim.to_jshtml())``, which plays on a static page with no server.
+    ``IPython.display.HTML(animation_html(anim))``, which plays on a static page with no server.
     Introduced in the C1 chapter.
     """
     from matplotlib import animation
@@ -218,7 +218,7 @@ def animate_convolution(image: torch.Tensor, kernel: torch.Tensor, bias: float =
     positions = torch.linspace(0, oh * ow - 1, frames).round().long().tolist()
 
     fig, (ax_in, ax_k, ax_out) = plt.subplots(1, 3, figsize=(8.4, 3.0), gridspec_kw={"width_ratios": [32, 12, 28]})
-    ax_in.imshow(image.numpy(), cmap="gray")
+    ax_in.imshow(image.numpy(), cmap="gray_r")
     ax_in.set_title(f"input {image.shape[0]}x{image.shape[1]}")
     window = Rectangle((-0.5, -0.5), k, k, fill=False, edgecolor="red", lw=2)
     ax_in.add_patch(window)
@@ -248,6 +248,18 @@ def animate_convolution(image: torch.Tensor, kernel: torch.Tensor, bias: float =
     anim = animation.FuncAnimation(fig, draw, frames=len(positions), interval=interval, blit=False)
     plt.close(fig)
     return anim
+
+
+def animation_html(anim, default_mode: str = "once") -> str:
+    """An animation as self-contained HTML and JavaScript (frames embedded), for notebooks and the website.
+
+    Matplotlib's player links a Font Awesome stylesheet from a CDN for its button icons; the link is
+    removed so the page needs no network (the book's theme already ships Font Awesome).
+    """
+    import re
+
+    html = anim.to_jshtml(default_mode=default_mode)
+    return re.sub(r'<link rel="stylesheet"[^>]*font-awesome[^>]*>', "", html)
 
 
 def plot_probabilities(probabilities: torch.Tensor, images: torch.Tensor, labels: torch.Tensor,
