@@ -15,11 +15,13 @@ process so that its peak memory is its own. The last line printed is machine-rea
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
 import math
 import os
 import platform
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -48,6 +50,28 @@ def _peak_memory_mb(device: torch.device) -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
 
 
+def tutorial_datasets():
+    """torchvision's MNIST train and test sets with the tutorial's per-sample transforms.
+
+    They read the course's verified files (linked into a temporary folder in torchvision's
+    layout), so nothing is downloaded.
+    """
+    from torchvision import datasets, transforms
+
+    from .data import MNIST_FILES, MNIST_MEAN, MNIST_STD, fetch_mnist
+
+    source = fetch_mnist()
+    root = Path(tempfile.mkdtemp(prefix="lenet-tutorial-"))
+    atexit.register(shutil.rmtree, root, ignore_errors=True)  # only links, removed at exit
+    (root / "MNIST" / "raw").mkdir(parents=True)
+    for name in MNIST_FILES:
+        os.symlink(source / name, root / "MNIST" / "raw" / name)
+    transform = transforms.Compose([transforms.Pad(2), transforms.ToTensor(),
+                                    transforms.Normalize((MNIST_MEAN,), (MNIST_STD,))])
+    return (datasets.MNIST(str(root), train=True, transform=transform),
+            datasets.MNIST(str(root), train=False, transform=transform))
+
+
 def run_tutorial(device: torch.device, max_epochs: int, quick: bool, train_size: int | None = None,
                  test_size: int | None = None) -> dict:
     """Pipeline (a): per-sample transforms through a DataLoader, as most tutorials write it.
@@ -56,20 +80,10 @@ def run_tutorial(device: torch.device, max_epochs: int, quick: bool, train_size:
     ``quick`` (or ``train_size`` / ``test_size``) uses the first images only.
     """
     from torch.utils.data import DataLoader, Subset
-    from torchvision import datasets, transforms
 
-    from .data import MNIST_FILES, MNIST_MEAN, MNIST_STD, fetch_mnist
     from .models import LeNet5
 
-    source = fetch_mnist()
-    root = Path(tempfile.mkdtemp(prefix="lenet-bench-"))
-    (root / "MNIST" / "raw").mkdir(parents=True)
-    for name in MNIST_FILES:  # torchvision reads the same verified files, no download
-        os.symlink(source / name, root / "MNIST" / "raw" / name)
-    transform = transforms.Compose([transforms.Pad(2), transforms.ToTensor(),
-                                    transforms.Normalize((MNIST_MEAN,), (MNIST_STD,))])
-    train_set = datasets.MNIST(str(root), train=True, transform=transform)
-    test_set = datasets.MNIST(str(root), train=False, transform=transform)
+    train_set, test_set = tutorial_datasets()
     if quick:
         train_size, test_size = QUICK_TRAIN_SIZE, QUICK_TEST_SIZE
     if train_size is not None:
@@ -182,22 +196,13 @@ def profile_phases(pipeline: str, n_batches: int = 100, batch_size: int = 64, de
     (slices of an in-memory tensor). Measured over ``n_batches`` steps after two warm-up steps.
     """
     from torch.utils.data import DataLoader
-    from torchvision import datasets, transforms
 
-    from .data import MNIST_FILES, MNIST_MEAN, MNIST_STD, fetch_mnist, load_mnist
+    from .data import load_mnist
     from .models import LeNet5
 
     device = choose_device(str(device))
     if pipeline == "tutorial":
-        source = fetch_mnist()
-        root = Path(tempfile.mkdtemp(prefix="lenet-profile-"))
-        (root / "MNIST" / "raw").mkdir(parents=True)
-        for name in MNIST_FILES:
-            os.symlink(source / name, root / "MNIST" / "raw" / name)
-        transform = transforms.Compose([transforms.Pad(2), transforms.ToTensor(),
-                                        transforms.Normalize((MNIST_MEAN,), (MNIST_STD,))])
-        batches = iter(DataLoader(datasets.MNIST(str(root), train=True, transform=transform),
-                                  batch_size=batch_size, shuffle=True))
+        batches = iter(DataLoader(tutorial_datasets()[0], batch_size=batch_size, shuffle=True))
     elif pipeline == "course":
         data = load_mnist(train_size=(n_batches + 2) * batch_size, test_size=0)
         X, y = data.X_train.to(device), data.y_train.to(device)

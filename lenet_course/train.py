@@ -164,6 +164,8 @@ def evaluate(model: nn.Module, X: torch.Tensor, y: torch.Tensor, batch_size: int
     """Loss (``loss_fn``, cross-entropy by default) and accuracy of ``model`` on images X (N, 1, 32, 32), labels y (N,)."""
     if len(X) != len(y):
         raise ValueError(f"X has {len(X)} images but y has {len(y)} labels.")
+    if len(X) == 0:
+        raise ValueError("evaluate needs at least one image; got an empty X.")
     logits = predict_logits(model, X, batch_size)
     y = y.to(logits.device)
     correct = int((logits.argmax(dim=1) == y).sum())
@@ -244,10 +246,14 @@ def fit(model: nn.Module, data: MNIST, config: TrainConfig = TrainConfig(), devi
         history.epoch_time_s.append(time.perf_counter() - start)
         history.train_loss.append(float(loss_sum) / len(X_train))
         history.train_acc.append(int(correct) / len(X_train))
-        result = evaluate(model, X_test, y_test, config.eval_batch_size, loss_fn)
-        history.test_loss.append(result.loss)
-        history.test_acc.append(result.accuracy)
-        bar.set_postfix(loss=f"{history.train_loss[-1]:.4f}", test_acc=f"{result.accuracy:.2%}")
+        if len(X_test):
+            result = evaluate(model, X_test, y_test, config.eval_batch_size, loss_fn)
+            history.test_loss.append(result.loss)
+            history.test_acc.append(result.accuracy)
+        else:  # no test set given: nothing to measure
+            history.test_loss.append(float("nan"))
+            history.test_acc.append(float("nan"))
+        bar.set_postfix(loss=f"{history.train_loss[-1]:.4f}", test_acc=f"{history.test_acc[-1]:.2%}")
     bar.close()
     model.eval()
     return history

@@ -80,3 +80,12 @@ def test_random_shift_moves_whole_images_and_fills_background():
     assert rows.min() >= 13 and rows.max() <= 17 and cols.min() >= 13 and cols.max() <= 17
     assert len(set(zip(rows.tolist(), cols.tolist()))) > 5
     assert torch.equal(random_shift(X, 0), X)
+
+
+def test_fit_without_a_test_set_records_nan_and_evaluate_refuses_empty_input():
+    data = toy_data()
+    empty = MNIST(data.X_train, data.y_train, data.X_test[:0], data.y_test[:0])
+    history = fit(LeNet5(), empty, TrainConfig(num_epochs=1, batch_size=64), device="cpu", progress=False)
+    assert len(history.test_acc) == 1 and history.test_acc[0] != history.test_acc[0]  # nan
+    with pytest.raises(ValueError, match="at least one image"):
+        evaluate(LeNet5(), data.X_test[:0], data.y_test[:0])
