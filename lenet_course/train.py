@@ -218,9 +218,10 @@ def fit(model: nn.Module, data: MNIST, config: TrainConfig = TrainConfig(), devi
             optimizer, max_lr=config.lr, epochs=config.num_epochs, steps_per_epoch=steps_per_epoch)
     history = History(config=asdict(config), device=str(device))
 
-    bar = tqdm(range(config.num_epochs), desc=f"training on {device.type}", unit="epoch",
-               file=sys.stdout, disable=not progress, ncols=100)
-    for _ in bar:
+    # One refresh per epoch, so a saved notebook (or the website) shows one line per epoch.
+    bar = tqdm(total=config.num_epochs, desc=f"training on {device.type}", unit="epoch",
+               file=sys.stdout, disable=not progress, ncols=100, mininterval=0)
+    for _ in range(config.num_epochs):
         model.train()
         _sync(device)
         start = time.perf_counter()
@@ -253,7 +254,8 @@ def fit(model: nn.Module, data: MNIST, config: TrainConfig = TrainConfig(), devi
         else:  # no test set given: nothing to measure
             history.test_loss.append(float("nan"))
             history.test_acc.append(float("nan"))
-        bar.set_postfix(loss=f"{history.train_loss[-1]:.4f}", test_acc=f"{history.test_acc[-1]:.2%}")
+        bar.set_postfix(loss=f"{history.train_loss[-1]:.4f}", test_acc=f"{history.test_acc[-1]:.2%}", refresh=False)
+        bar.update()
     bar.close()
     model.eval()
     return history
