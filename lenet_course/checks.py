@@ -58,3 +58,29 @@ def check_lenet5(model: nn.Module) -> bool:
     params = shapes.count_parameters(model)
     return _verdict(params == expected_params, f"output (N, 10) and {params:,} parameters, as in the article.",
                     f"{params:,} parameters, expected {expected_params:,}; compare each layer's size with the article's.")
+
+
+def check_flatten_size(fn: Callable[[int], int]) -> bool:
+    """Check a learner's ``fn(input_size)``: LeNet-5's flatten length for a square input of that size."""
+    from .models import C3_MAPS, KERNEL_SIZE
+
+    for size in (32, 28, 36, 64, 100):
+        s = shapes.pool_output_size(shapes.conv_output_size(size, KERNEL_SIZE), 2)
+        s = shapes.pool_output_size(shapes.conv_output_size(s, KERNEL_SIZE), 2)
+        expected = C3_MAPS * s * s
+        try:
+            got = fn(size)
+        except Exception as exc:
+            return _verdict(False, "", f"fn({size}) raised {exc!r}.")
+        if got != expected:
+            return _verdict(False, "", f"fn({size}) returned {got!r}; chain C1, S2, C3 and S4 and multiply by the 16 maps.")
+    return _verdict(True, "your function gives the flatten length for every input size tried.", "")
+
+
+def check_receptive_field(layer: str, answer: int) -> bool:
+    """Check a hand-computed receptive-field side (in input pixels) for one layer of :class:`LeNet5`."""
+    fields = {f.name: f.size for f in shapes.receptive_fields(LeNet5())}
+    if layer not in fields:
+        return _verdict(False, "", f"{layer!r} is not a layer of LeNet5; try one of {list(fields)}.")
+    return _verdict(int(answer) == fields[layer], f"a {layer} unit sees {fields[layer]}x{fields[layer]} input pixels.",
+                    f"{answer} is not the receptive field of {layer}; add (kernel - 1) x jump for each layer on the way.")

@@ -24,3 +24,21 @@ def test_model_checker():
     assert not checks.check_lenet5(nn.Sequential(nn.Flatten(), nn.Linear(1024, 10)))
     assert not checks.check_lenet5(nn.Sequential(nn.Flatten(), nn.Linear(1024, 5)))
     assert not checks.check_lenet5(nn.Linear(3, 3))
+
+
+def test_flatten_size_checker():
+    def right(n):
+        for _ in range(2):
+            n = (n - 5 + 1) // 2
+        return 16 * n * n
+
+    assert checks.check_flatten_size(right)
+    assert not checks.check_flatten_size(lambda n: 400)  # typed in: right only for 32
+    assert not checks.check_flatten_size(lambda n: 1 / 0)
+
+
+def test_receptive_field_checker(capsys):
+    assert checks.check_receptive_field("c3", 14)
+    assert not checks.check_receptive_field("c3", 10)
+    assert not checks.check_receptive_field("c7", 14)
+    assert "not a layer" in capsys.readouterr().out
