@@ -5,4 +5,4 @@ package does nothing else: no downloads, no seeding, no changes to matplotlib's 
 """
 
 __version__ = "0.1.0"
-__all__ = ["checks", "data", "models", "shapes", "train", "viz"]
+__all__ = ["bench", "checks", "classic", "data", "models", "pretrain", "shapes", "train", "viz"]
