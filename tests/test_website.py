@@ -101,6 +101,8 @@ def test_every_page_loads_offline_without_errors(page, server, path):
     outputs = page.locator(".cell_output").all_inner_texts()
     assert not any("Traceback (most recent call last)" in o for o in outputs), path
     assert not any(re.search(r"\b\w*Warning:", o) for o in outputs), f"{path} shows a warning in its output"
+    stray = [o for o in outputs if re.search(r"^\[?Text\(|<matplotlib\.", o.strip())]
+    assert stray == [], f"{path} prints matplotlib return values: {stray[0][:80] if stray else ''}"
     for image in page.locator("main img").all():
         assert image.evaluate("img => img.complete && img.naturalWidth > 0"), f"broken image on {path}"
 
