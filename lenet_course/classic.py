@@ -7,12 +7,17 @@ builds the whole classic network on it.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from .data import MNIST_MEAN, MNIST_STD
 from .models import check_input
+
+if TYPE_CHECKING:
+    from .train import TrainConfig
 
 # C3 map -> the S2 maps it takes as input, read off Table I of the paper.
 C3_TABLE: tuple[tuple[int, ...], ...] = (
@@ -206,7 +211,7 @@ def paper_counts() -> dict[str, dict[str, int]]:
     }
 
 
-def classic_config(**changes) -> "TrainConfig":
+def classic_config(**changes) -> TrainConfig:
     """The course's recipe for the 1998 network: Adam with a one-cycle peak of 0.01, 12 epochs,
     random 1-pixel shifts (the paper trained 20 passes with its diagonal Levenberg-Marquardt method)."""
     from .train import TrainConfig

@@ -22,7 +22,16 @@ C1_SIZE = conv_output_size(INPUT_SIZE, KERNEL_SIZE)  # 28
 S2_SIZE = pool_output_size(C1_SIZE, 2)  # 14
 C3_SIZE = conv_output_size(S2_SIZE, KERNEL_SIZE)  # 10
 S4_SIZE = pool_output_size(C3_SIZE, 2)  # 5
-FLAT_FEATURES = C3_MAPS * S4_SIZE * S4_SIZE  # 400
+
+
+def flatten_features(input_size: int = INPUT_SIZE) -> int:
+    """Length of the flattened S4 output for a square input of ``input_size`` pixels (400 for 32)."""
+    side = pool_output_size(conv_output_size(input_size, KERNEL_SIZE), 2)  # C1, S2
+    side = pool_output_size(conv_output_size(side, KERNEL_SIZE), 2)  # C3, S4
+    return C3_MAPS * side * side
+
+
+FLAT_FEATURES = flatten_features(INPUT_SIZE)  # 400
 F5_UNITS, F6_UNITS, NUM_CLASSES = 120, 84, 10
 
 PRETRAINED_DIR = Path(__file__).parent / "pretrained"

@@ -124,6 +124,35 @@ def format_trace(rows: list[LayerTrace], input_shape: tuple[int, ...] | None = N
     return "\n".join(lines)
 
 
+def connections(model: nn.Module, input_size: int = 32) -> dict[str, int]:
+    """Connections of every layer of a model built from Conv2d, MaxPool2d/AvgPool2d and Linear
+    layers, counted the 1998 paper's way from a live shape trace: each output unit has one
+    connection per input it reads, plus one to its bias if it has one.
+
+    The article's LeNet-5: C1 122,304, S2 4,704, C3 241,600, S4 1,600, F5 48,120, F6 10,164,
+    output 850. Introduced in the chapter on the 1998 network.
+    """
+    device = next(model.parameters()).device
+    rows = trace_shapes(model, torch.zeros(1, 1, input_size, input_size, device=device))
+    counts = {}
+    for row in rows:
+        module = getattr(model, row.name)
+        outputs = 1
+        for d in row.output_shape[1:]:
+            outputs *= d
+        if isinstance(module, nn.Conv2d):
+            k = module.kernel_size[0] * module.kernel_size[1]
+            counts[row.name] = outputs * (module.in_channels * k // module.groups + int(module.bias is not None))
+        elif isinstance(module, (nn.MaxPool2d, nn.AvgPool2d)):
+            window = module.kernel_size if isinstance(module.kernel_size, int) else module.kernel_size[0]
+            counts[row.name] = outputs * window * window
+        elif isinstance(module, nn.Linear):
+            counts[row.name] = outputs * (module.in_features + int(module.bias is not None))
+        else:
+            raise TypeError(f"connections() does not know how to count a {type(module).__name__} ({row.name}).")
+    return counts
+
+
 @dataclass(frozen=True)
 class ReceptiveField:
     """How much of the input one unit of a layer sees: ``size`` x ``size`` pixels, and ``jump``

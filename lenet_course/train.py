@@ -151,6 +151,17 @@ def predict_logits(model: nn.Module, X: torch.Tensor, batch_size: int = 4096) ->
         model.train(was_training)
 
 
+@torch.inference_mode()
+def features_of(model: nn.Module, X: torch.Tensor, batch_size: int = 4096) -> torch.Tensor:
+    """``model.features`` of images X (N, 1, 32, 32) in batches without gradients: (N, 400) for LeNet5.
+
+    Computing a frozen feature extractor's output once is the same as training a new head with the
+    extractor frozen in the loop, and much faster. Introduced in the innovations chapter.
+    """
+    device = next(model.parameters()).device
+    return torch.cat([model.features(X[i:i + batch_size].to(device)) for i in range(0, len(X), batch_size)])
+
+
 def predict(model: nn.Module, X: torch.Tensor, batch_size: int = 4096) -> torch.Tensor:
     """Predicted classes (N,) for images X (N, 1, 32, 32)."""
     return predict_logits(model, X, batch_size).argmax(dim=1)

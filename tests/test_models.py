@@ -99,3 +99,10 @@ def test_tampered_shipped_weights_are_refused(tmp_path, monkeypatch):
     monkeypatch.setattr(models, "PRETRAINED_DIR", folder)
     with pytest.raises(CheckpointError, match="corrupted"):
         load_pretrained("lenet5")
+
+
+def test_flatten_features_follows_the_input_size():
+    assert models.flatten_features(32) == 400
+    assert models.flatten_features(28) == 256
+    model = LeNet5()
+    assert model.f5.in_features == models.flatten_features()

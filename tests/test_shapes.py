@@ -59,3 +59,12 @@ def test_receptive_fields_match_the_gradient():
     rows, cols = torch.nonzero(x.grad[0, 0], as_tuple=True)
     top, left, bottom, right = fields["c3"].box(4, 6)
     assert (rows.min().item(), cols.min().item(), rows.max().item(), cols.max().item()) == (top, left, bottom, right)
+
+
+def test_connections_of_the_article_model():
+    counts = shapes.connections(LeNet5())
+    assert counts == {"c1": 122_304, "s2": 4_704, "c3": 241_600, "s4": 1_600,
+                      "f5": 48_120, "f6": 10_164, "output": 850}
+    assert counts["c1"] == shapes.conv_connections(1, 6, 5, 28)
+    with pytest.raises(TypeError, match="does not know"):
+        shapes.connections(nn.Sequential(nn.Conv2d(1, 2, 3), nn.ReLU()))

@@ -89,3 +89,13 @@ def test_fit_without_a_test_set_records_nan_and_evaluate_refuses_empty_input():
     assert len(history.test_acc) == 1 and history.test_acc[0] != history.test_acc[0]  # nan
     with pytest.raises(ValueError, match="at least one image"):
         evaluate(LeNet5(), data.X_test[:0], data.y_test[:0])
+
+
+def test_features_of_matches_the_model_in_batches():
+    from lenet_course.train import features_of
+
+    model = LeNet5()
+    X = toy_data().X_test
+    with torch.no_grad():
+        expected = model.features(X)
+    assert torch.allclose(features_of(model, X, batch_size=7), expected, atol=1e-6)
