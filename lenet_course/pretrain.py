@@ -4,8 +4,10 @@
     python -m lenet_course.pretrain --model classic  # the 1998 LeNet5Classic -> lenet5_classic.pt
 
 writes ``lenet_course/pretrained/NAME.pt`` (a state dict of tensors) and ``NAME.json``
-(test accuracy, parameter count, SHA-256 of the weights, the command, versions, normalisation).
-Chapters load it with :func:`lenet_course.models.load_pretrained` instead of training.
+(validation and test accuracy, parameter count, SHA-256 of the weights, the recipe, the
+command, versions, normalisation). The model trains on the training split; the recipe was
+chosen on the validation split; the test split is scored once, at the end. Chapters load the
+result with :func:`lenet_course.checkpoints.load_pretrained` instead of training.
 """
 
 from __future__ import annotations
@@ -20,24 +22,12 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from .data import MNIST_MEAN, MNIST_STD, load_mnist
-from .models import PRETRAINED_DIR, LeNet5, load_state, sha256_file
+from .checkpoints import PRETRAINED_DIR, load_state, save_pretrained
+from .classic import LeNet5Classic, map_loss
+from .data import MNIST_MEAN, MNIST_STD, VAL_SIZE, load_mnist
+from .models import LeNet5
 from .shapes import count_parameters
-from .train import TrainConfig, evaluate, fit, set_seed
-from .classic import LeNet5Classic, classic_config, map_loss
-
-
-def save_pretrained(model: torch.nn.Module, name: str, metadata: dict, folder: Path = PRETRAINED_DIR) -> dict:
-    """Write ``model``'s weights to ``folder/name.pt`` and its metadata (with the file's SHA-256) beside it."""
-    folder.mkdir(parents=True, exist_ok=True)
-    weights = folder / f"{name}.pt"
-    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    tmp = weights.with_suffix(".pt.partial")
-    torch.save(state, tmp)
-    tmp.replace(weights)
-    metadata = {**metadata, "weights": weights.name, "sha256": sha256_file(weights)}
-    (folder / f"{name}.json").write_text(json.dumps(metadata, indent=2) + "\n")
-    return metadata
+from .train import TrainConfig, classic_config, evaluate, fit, set_seed
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -60,10 +50,13 @@ def main(argv: list[str] | None = None) -> dict:
     data = load_mnist()
     model_class, model = model, model()
     history = fit(model, data, config, device="cpu", loss_fn=loss_fn)
-    result = evaluate(model, data.X_test, data.y_test, loss_fn=loss_fn)
+    val = evaluate(model, data.X_val, data.y_val, loss_fn=loss_fn)
+    result = evaluate(model, data.X_test, data.y_test, loss_fn=loss_fn)  # scored once
     command = " ".join(["python -m lenet_course.pretrain", *(sys.argv[1:] if argv is None else argv)])
     meta = save_pretrained(model, name, {
-        "model": model_class.__name__,
+        "val_accuracy": val.accuracy,
+        "val_size": VAL_SIZE,
+        "train_size": len(data.X_train),
         "test_accuracy": result.accuracy,
         "test_correct": result.correct,
         "test_total": result.total,
@@ -74,7 +67,7 @@ def main(argv: list[str] | None = None) -> dict:
         "torch_version": torch.__version__,
         "python_version": platform.python_version(),
         "normalisation": {"pad": 2, "scale": "pixels / 255", "mean": MNIST_MEAN, "std": MNIST_STD},
-        "history": {"test_acc": history.test_acc, "epoch_time_s": [round(t, 2) for t in history.epoch_time_s]},
+        "history": {"val_acc": history.val_acc, "epoch_time_s": [round(t, 2) for t in history.epoch_time_s]},
     }, args.out)
     # Read the file back through the checked loader before declaring success.
     load_state(model_class(), args.out / meta["weights"], expected_sha256=meta["sha256"])

@@ -1,7 +1,9 @@
-"""Shape arithmetic, parameter and connection counts, and live shape traces.
+"""Shape arithmetic, parameter and connection counts, receptive fields and live shape traces.
 
-Every size the course states (the 28 of C1, the 400 of the flatten, the 61,706 parameters)
-is computed here from the layer definitions, never typed in by hand.
+Every size the course states (the 28 of C1, the 400 of the flatten, the 61,706 parameters,
+the 340,908 connections of the 1998 network, the 32x32 field of one F5 unit) is computed here
+from the layer definitions, never typed in by hand. The bottom of the package: it uses only
+torch.
 """
 
 from __future__ import annotations
@@ -126,7 +128,8 @@ def format_trace(rows: list[LayerTrace], input_shape: tuple[int, ...] | None = N
 
 def connections(model: nn.Module, input_size: int = 32) -> dict[str, int]:
     """Connections of every layer of a model built from Conv2d, MaxPool2d/AvgPool2d and Linear
-    layers, counted the 1998 paper's way from a live shape trace: each output unit has one
+    layers (or layers with a ``count_connections(output_shape)`` method, like the 1998
+    network's), counted the paper's way from a live shape trace: each output unit has one
     connection per input it reads, plus one to its bias if it has one.
 
     The article's LeNet-5: C1 122,304, S2 4,704, C3 241,600, S4 1,600, F5 48,120, F6 10,164,
@@ -148,9 +151,22 @@ def connections(model: nn.Module, input_size: int = 32) -> dict[str, int]:
             counts[row.name] = outputs * window * window
         elif isinstance(module, nn.Linear):
             counts[row.name] = outputs * (module.in_features + int(module.bias is not None))
+        elif hasattr(module, "count_connections"):  # a layer that knows its own wiring
+            counts[row.name] = module.count_connections(row.output_shape)
         else:
             raise TypeError(f"connections() does not know how to count a {type(module).__name__} ({row.name}).")
     return counts
+
+
+def layer_counts(model: nn.Module, input_size: int = 32) -> dict[str, dict[str, int]]:
+    """Trainable parameters and connections of every layer of ``model``, in order.
+
+    ``{"c1": {"parameters": 156, "connections": 122_304}, ...}``: the table the 1998 paper
+    prints for its network, computed from the layers. Introduced in the 1998 chapter.
+    """
+    conns = connections(model, input_size)
+    return {name: {"parameters": count_parameters(getattr(model, name)), "connections": n}
+            for name, n in conns.items()}
 
 
 @dataclass(frozen=True)

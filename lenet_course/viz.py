@@ -7,12 +7,18 @@ chapter for the book's look; importing this module changes nothing.
 from __future__ import annotations
 
 import math
+import re
 
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from matplotlib import animation
+from matplotlib.patches import FancyArrowPatch, Rectangle
 
 from .data import to_pixels
+from .inputs import INPUT_SIZE
+from .models import LeNet5
+from .shapes import trace_shapes
 from .train import History, predict_logits
 
 
@@ -71,14 +77,15 @@ def show_digits(images: torch.Tensor, labels: torch.Tensor | None = None, predic
 
 
 def plot_history(history: History, title: str = "Training LeNet-5 on MNIST") -> plt.Figure:
-    """Loss (left) and accuracy (right) per epoch from :func:`lenet_course.train.fit`."""
+    """Loss (left) and accuracy (right) per epoch, on the training and validation splits,
+    from :func:`lenet_course.train.fit`."""
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10, 3.6))
     ax_loss.plot(history.epochs, history.train_loss, "o-", label="training")
-    ax_loss.plot(history.epochs, history.test_loss, "s-", label="test")
+    ax_loss.plot(history.epochs, history.val_loss, "s-", label="validation")
     ax_loss.set(xlabel="epoch", ylabel="cross-entropy loss", title="Loss", yscale="log")
     ax_loss.legend()
     ax_acc.plot(history.epochs, [100 * a for a in history.train_acc], "o-", label="training")
-    ax_acc.plot(history.epochs, [100 * a for a in history.test_acc], "s-", label="test")
+    ax_acc.plot(history.epochs, [100 * a for a in history.val_acc], "s-", label="validation")
     ax_acc.set(xlabel="epoch", ylabel="accuracy (%)", title="Accuracy")
     ax_acc.legend()
     for ax in (ax_loss, ax_acc):
@@ -150,11 +157,6 @@ def draw_architecture(model: torch.nn.Module | None = None, title: str = "LeNet-
     Each stage of maps is a stack of squares sized by its width; each fully connected layer a bar
     sized by its units. Labels come from :func:`lenet_course.shapes.trace_shapes`, not typed in.
     """
-    from matplotlib.patches import FancyArrowPatch, Rectangle
-
-    from .models import INPUT_SIZE, LeNet5
-    from .shapes import trace_shapes
-
     model = LeNet5() if model is None else model
     device = next(model.parameters()).device
     rows = trace_shapes(model, torch.zeros(1, 1, INPUT_SIZE, INPUT_SIZE, device=device))
@@ -207,9 +209,6 @@ def animate_convolution(image: torch.Tensor, kernel: torch.Tensor, bias: float =
     ``IPython.display.HTML(animation_html(anim))``, which plays on a static page with no server.
     Introduced in the C1 chapter.
     """
-    from matplotlib import animation
-    from matplotlib.patches import Rectangle
-
     image = image.detach().cpu().float()
     kernel = kernel.detach().cpu().float()
     k = kernel.shape[-1]
@@ -256,7 +255,6 @@ def animation_html(anim, default_mode: str = "once") -> str:
     Matplotlib's player links a Font Awesome stylesheet from a CDN for its button icons; the link is
     removed so the page needs no network (the book's theme already ships Font Awesome).
     """
-    import re
 
     html = anim.to_jshtml(default_mode=default_mode)
     return re.sub(r'<link rel="stylesheet"[^>]*font-awesome[^>]*>', "", html)

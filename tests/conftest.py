@@ -1,7 +1,23 @@
+import os
+
 import pytest
 import torch
+
+from lenet_course.data import MNISTError, load_mnist
 
 
 @pytest.fixture(autouse=True)
 def _seed():
     torch.manual_seed(0)
+
+
+@pytest.fixture(scope="session")
+def mnist():
+    """Full MNIST in its three splits; skipped (with the reason) when the files cannot be had,
+    unless LENET_COURSE_REQUIRE_DATA=1 (CI), where that is a failure."""
+    try:
+        return load_mnist()
+    except MNISTError as exc:
+        if os.environ.get("LENET_COURSE_REQUIRE_DATA") == "1":
+            raise
+        pytest.skip(f"MNIST is not available here: {str(exc).splitlines()[0]}")

@@ -4,8 +4,16 @@ import pytest
 import torch
 
 from lenet_course import classic
-from lenet_course.classic import C3_TABLE, LeNet5Classic, PartialConv2d, Subsampling, map_loss, paper_counts
-from lenet_course.shapes import count_parameters, trace_shapes
+from lenet_course.checkpoints import load_pretrained, pretrained_metadata
+from lenet_course.classic import (
+    C3_TABLE,
+    LeNet5Classic,
+    PartialConv2d,
+    Subsampling,
+    map_loss,
+)
+from lenet_course.data import BACKGROUND, MNIST_MEAN, MNIST_STD
+from lenet_course.shapes import count_parameters, layer_counts, trace_shapes
 
 
 def test_the_paper_counts():
@@ -13,10 +21,10 @@ def test_the_paper_counts():
     per_layer = {name: count_parameters(module) for name, module in model.named_children()}
     assert per_layer == {"c1": 156, "s2": 12, "c3": 1_516, "s4": 32, "c5": 48_120, "f6": 10_164, "output": 0}
     assert count_parameters(model) == 60_000
-    counts = paper_counts()
+    counts = layer_counts(model)  # computed from the layers, checked against the paper's table
     assert {k: v["parameters"] for k, v in counts.items()} == per_layer
-    assert [counts[k]["connections"] for k in ("c1", "s2", "c3", "s4", "c5", "f6")] == [
-        122_304, 5_880, 151_600, 2_000, 48_120, 10_164]
+    assert [counts[k]["connections"] for k in ("c1", "s2", "c3", "s4", "c5", "f6", "output")] == [
+        122_304, 5_880, 151_600, 2_000, 48_120, 10_164, 840]
     assert sum(v["connections"] for v in counts.values()) == 340_908
 
 
@@ -35,8 +43,7 @@ def test_squash_constants():
 
 
 def test_input_is_rescaled_to_the_paper_range():
-    from lenet_course.data import MNIST_MEAN, MNIST_STD
-    background = torch.tensor(-MNIST_MEAN / MNIST_STD)
+    background = torch.tensor(BACKGROUND)
     ink = torch.tensor((1 - MNIST_MEAN) / MNIST_STD)
     assert torch.isclose(classic.to_paper_scale(background), torch.tensor(-0.1))
     assert torch.isclose(classic.to_paper_scale(ink), torch.tensor(1.175))
@@ -87,11 +94,22 @@ def test_wrong_input_gets_the_same_helpful_error():
 
 
 def test_the_shipped_classic_checkpoint():
-    from lenet_course.models import load_pretrained, pretrained_metadata
-
     meta = pretrained_metadata("lenet5_classic")
     model = load_pretrained("lenet5_classic")
     assert isinstance(model, LeNet5Classic)
     assert meta["parameters"] == count_parameters(model) == 60_000
     assert 1 - meta["test_accuracy"] <= 0.010  # the goal: at most 1.0% test error
     assert meta["command"] == "python -m lenet_course.pretrain --model classic"
+
+
+def test_stages_follow_the_paper_and_end_in_the_scores():
+    model = LeNet5Classic()
+    x = torch.randn(2, 1, 32, 32)
+    with torch.no_grad():
+        out = model.stages(x)
+        assert {k: tuple(v.shape[1:]) for k, v in out.items()} == {
+            "c1": (6, 28, 28), "s2": (6, 14, 14), "c3": (16, 10, 10), "s4": (16, 5, 5),
+            "c5": (120,), "f6": (84,), "output": (10,)}
+        assert torch.allclose(out["output"], model(x))
+        assert torch.allclose(out["f6"], model.f6_state(x))
+        assert out["c1"].abs().max() <= classic.A  # squashed

@@ -1,12 +1,18 @@
-import json
-import shutil
-
 import pytest
 import torch
 
 from lenet_course import models
-from lenet_course.models import CheckpointError, LeNet5, load_pretrained, load_state
+from lenet_course.models import STAGES, LeNet5
 from lenet_course.shapes import conv_parameters, count_parameters, linear_parameters
+
+
+def article_forward(model: LeNet5, x: torch.Tensor) -> torch.Tensor:
+    """The article's forward pass written out independently: ReLU before each max pool."""
+    x = torch.nn.functional.max_pool2d(torch.relu(model.c1(x)), 2)
+    x = torch.nn.functional.max_pool2d(torch.relu(model.c3(x)), 2)
+    x = torch.relu(model.f5(x.reshape(len(x), -1)))
+    x = torch.relu(model.f6(x))
+    return model.output(x)
 
 
 def test_lenet5_has_the_article_layers_and_parameter_count():
@@ -52,57 +58,32 @@ def test_integer_pixels_are_rejected_with_the_fix():
         LeNet5()([[0.0] * 32] * 32)
 
 
-def test_pretrained_loads_and_matches_its_metadata():
-    meta = models.pretrained_metadata("lenet5")
-    model = load_pretrained("lenet5")
-    assert not model.training
-    assert meta["parameters"] == count_parameters(model)
-    assert meta["sha256"] == models.sha256_file(models.PRETRAINED_DIR / meta["weights"])
-    assert meta["test_accuracy"] >= 0.992
-    assert meta["config"]["num_epochs"] >= 1 and meta["command"].startswith("python -m lenet_course.pretrain")
-
-
-def test_a_checkpoint_with_the_wrong_hash_is_refused(tmp_path):
-    path = tmp_path / "w.pt"
-    torch.save(LeNet5().state_dict(), path)
-    with pytest.raises(CheckpointError, match="SHA-256 expected"):
-        load_state(LeNet5(), path, expected_sha256="0" * 64)
-
-
-def test_a_checkpoint_with_wrong_shapes_is_refused(tmp_path):
-    state = LeNet5().state_dict()
-    state["f5.weight"] = torch.zeros(120, 256)
-    del state["output.bias"]
-    path = tmp_path / "w.pt"
-    torch.save(state, path)
-    with pytest.raises(CheckpointError) as info:
-        load_state(LeNet5(), path)
-    assert "f5.weight: checkpoint has (120, 256), model has (120, 400)" in str(info.value)
-    assert "missing output.bias" in str(info.value)
-
-
-def test_a_truncated_checkpoint_is_refused(tmp_path):
-    path = tmp_path / "w.pt"
-    torch.save(LeNet5().state_dict(), path)
-    path.write_bytes(path.read_bytes()[:1000])
-    with pytest.raises(CheckpointError, match="Could not read"):
-        load_state(LeNet5(), path)
-
-
-def test_tampered_shipped_weights_are_refused(tmp_path, monkeypatch):
-    folder = tmp_path / "pretrained"
-    shutil.copytree(models.PRETRAINED_DIR, folder)
-    weights = folder / json.loads((folder / "lenet5.json").read_text())["weights"]
-    data = bytearray(weights.read_bytes())
-    data[-100] ^= 0xFF
-    weights.write_bytes(bytes(data))
-    monkeypatch.setattr(models, "PRETRAINED_DIR", folder)
-    with pytest.raises(CheckpointError, match="corrupted"):
-        load_pretrained("lenet5")
-
-
 def test_flatten_features_follows_the_input_size():
     assert models.flatten_features(32) == 400
     assert models.flatten_features(28) == 256
     model = LeNet5()
     assert model.f5.in_features == models.flatten_features()
+
+
+def test_forward_equals_the_article_order_of_operations():
+    model = LeNet5()
+    x = torch.randn(16, 1, 32, 32)
+    with torch.no_grad():
+        assert torch.allclose(model(x), article_forward(model, x), atol=1e-6)
+
+
+def test_stages_are_named_shaped_and_end_in_the_logits():
+    model = LeNet5()
+    x = torch.randn(3, 1, 32, 32)
+    with torch.no_grad():
+        out = model.stages(x)
+        assert tuple(out) == STAGES == tuple(n for n, _ in model.named_children())
+        assert {k: tuple(v.shape[1:]) for k, v in out.items()} == {
+            "c1": (6, 28, 28), "s2": (6, 14, 14), "c3": (16, 10, 10), "s4": (16, 5, 5),
+            "f5": (120,), "f6": (84,), "output": (10,)}
+        assert torch.allclose(out["output"], model(x), atol=1e-6)
+        assert torch.equal(out["c1"], torch.relu(model.c1(x)))  # after the ReLU
+        assert torch.equal(out["s2"], model.s2(out["c1"]))
+        assert (out["f6"] >= 0).all() and (out["output"] < 0).any()  # logits are not ReLU'd
+    with pytest.raises(ValueError, match="pad 28x28"):
+        model.stages(torch.zeros(1, 1, 28, 28))

@@ -1,9 +1,24 @@
 import pytest
 import torch
+import torch.nn.functional as F
 
-from lenet_course.data import MNIST, MNIST_MEAN, MNIST_STD
+from lenet_course.data import BACKGROUND, MNIST
 from lenet_course.models import LeNet5
-from lenet_course.train import History, TrainConfig, choose_device, evaluate, fit, predict, random_shift, set_seed
+from lenet_course.train import (
+    History,
+    TrainConfig,
+    bf16_supported,
+    choose_device,
+    classic_config,
+    evaluate,
+    fast_config,
+    features_of,
+    fit,
+    predict,
+    predict_logits,
+    random_shift,
+    set_seed,
+)
 
 
 def toy_data(n=512):
@@ -14,15 +29,18 @@ def toy_data(n=512):
     X[y == 0, :, :, :16] = 2.0
     X[y == 1, :, :, 16:] = 2.0
     X += 0.1 * torch.randn(X.shape, generator=g)
-    return MNIST(X[: n // 2], y[: n // 2], X[n // 2:], y[n // 2:])
+    third = n // 3
+    return MNIST(X[:third], y[:third], X[third:2 * third], y[third:2 * third],
+                 X[2 * third:], y[2 * third:])
 
 
 def test_fit_learns_and_records_a_history():
     data = toy_data()
     history = fit(LeNet5(), data, TrainConfig(num_epochs=3, batch_size=32, lr=3e-3), device="cpu", progress=False)
-    assert len(history.train_loss) == len(history.test_acc) == len(history.epoch_time_s) == 3
+    assert len(history.train_loss) == len(history.val_acc) == len(history.epoch_time_s) == 3
     assert history.epochs == [1, 2, 3]
-    assert history.test_acc[-1] == 1.0
+    assert history.val_acc[-1] == 1.0
+    assert history.test_acc == [] and history.test_loss == []  # the test split is not touched
     assert history.train_loss[-1] < history.train_loss[0]
     assert history.time_to(1.0) is not None and history.time_to(1.01) is None
 
@@ -50,9 +68,11 @@ def test_evaluate_and_predict_count_correctly():
 
 
 def test_history_time_to_adds_up_epochs():
-    h = History(test_acc=[0.98, 0.991, 0.995], epoch_time_s=[2.0, 3.0, 4.0])
+    h = History(val_acc=[0.98, 0.991, 0.995], test_acc=[0.99, 0.99, 0.99],
+                epoch_time_s=[2.0, 3.0, 4.0])
     assert h.time_to(0.99) == 5.0
     assert h.time_to(0.999) is None
+    assert h.time_to(0.99, split="test") == 2.0
 
 
 def test_config_rejects_nonsense():
@@ -60,6 +80,8 @@ def test_config_rejects_nonsense():
         TrainConfig(num_epochs=0)
     with pytest.raises(ValueError):
         TrainConfig(schedule="cosine")
+    with pytest.raises(ValueError, match="max_shift"):
+        TrainConfig(max_shift=-1)
 
 
 def test_choose_device():
@@ -71,7 +93,7 @@ def test_choose_device():
 
 
 def test_random_shift_moves_whole_images_and_fills_background():
-    X = torch.full((64, 1, 32, 32), -MNIST_MEAN / MNIST_STD)
+    X = torch.full((64, 1, 32, 32), BACKGROUND)
     X[:, :, 15, 15] = 5.0
     shifted = random_shift(X, 2, generator=torch.Generator().manual_seed(0))
     assert shifted.shape == X.shape
@@ -82,18 +104,82 @@ def test_random_shift_moves_whole_images_and_fills_background():
     assert torch.equal(random_shift(X, 0), X)
 
 
-def test_fit_without_a_test_set_records_nan_and_evaluate_refuses_empty_input():
+def test_fit_without_a_validation_set_records_nan_and_evaluate_refuses_empty_input():
     data = toy_data()
-    empty = MNIST(data.X_train, data.y_train, data.X_test[:0], data.y_test[:0])
-    history = fit(LeNet5(), empty, TrainConfig(num_epochs=1, batch_size=64), device="cpu", progress=False)
-    assert len(history.test_acc) == 1 and history.test_acc[0] != history.test_acc[0]  # nan
+    empty = MNIST(data.X_train, data.y_train, data.X_val[:0], data.y_val[:0],
+                  data.X_test, data.y_test)
+    history = fit(LeNet5(), empty, TrainConfig(num_epochs=1, batch_size=64), device="cpu",
+                  progress=False)
+    assert len(history.val_acc) == 1 and history.val_acc[0] != history.val_acc[0]  # nan
     with pytest.raises(ValueError, match="at least one image"):
         evaluate(LeNet5(), data.X_test[:0], data.y_test[:0])
 
 
-def test_features_of_matches_the_model_in_batches():
-    from lenet_course.train import features_of
+def test_track_test_scores_the_test_split_every_epoch():
+    data = toy_data()
+    model = LeNet5()
+    history = fit(model, data, TrainConfig(num_epochs=2, batch_size=32), device="cpu",
+                  progress=False, track_test=True)
+    assert len(history.test_acc) == 2
+    assert history.test_acc[-1] == evaluate(model, data.X_test, data.y_test).accuracy
 
+
+def test_evaluate_loss_is_the_mean_cross_entropy():
+    data = toy_data()
+    model = LeNet5()
+    with torch.no_grad():
+        expected = F.cross_entropy(model(data.X_test), data.y_test)
+    result = evaluate(model, data.X_test, data.y_test, batch_size=50)
+    assert result.loss == pytest.approx(float(expected), rel=1e-5)
+
+
+@pytest.mark.parametrize("settings", [
+    dict(channels_last=True, schedule="onecycle"),
+    dict(channels_last=False, schedule="constant"),
+    dict(channels_last=True, bf16=True),
+    dict(max_shift=2),
+], ids=["channels-last+onecycle", "contiguous+constant", "bf16", "shift2"])
+def test_every_path_of_fit_learns_the_toy_task(settings):
+    data = toy_data()
+    config = TrainConfig(num_epochs=3, batch_size=32, lr=3e-3, **settings)
+    model = LeNet5()
+    history = fit(model, data, config, device="cpu", progress=False)
+    assert history.val_acc[-1] == 1.0, history
+    if config.channels_last:
+        assert model.c1.weight.is_contiguous(memory_format=torch.channels_last)
+
+
+def test_one_cycle_warms_up_then_anneals(monkeypatch):
+    data = toy_data(n=960)
+    config = TrainConfig(num_epochs=4, batch_size=32, lr=1e-2, schedule="onecycle")
+    model = LeNet5()
+    rates = []
+    original = torch.optim.Adam.step
+
+    def recording_step(self, *args, **kwargs):
+        rates.append(self.param_groups[0]["lr"])
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(torch.optim.Adam, "step", recording_step)
+    fit(model, data, config, device="cpu", progress=False)
+    peak = rates.index(max(rates))
+    assert 0 < peak < len(rates) - 1 and max(rates) == pytest.approx(config.lr, rel=0.05)
+    assert rates[0] < config.lr / 10 and rates[-1] < config.lr / 100
+
+
+def test_recipes():
+    assert fast_config("cpu").num_epochs == 3 and fast_config("cpu").max_shift == 0
+    assert fast_config("cpu").bf16 == bf16_supported("cpu")
+    assert classic_config().num_epochs == 12 and classic_config(num_epochs=1).num_epochs == 1
+
+
+def test_predict_logits_restores_training_mode():
+    model = LeNet5().train()
+    logits = predict_logits(model, toy_data().X_test)
+    assert model.training and logits.shape[1] == 10
+
+
+def test_features_of_matches_the_model_in_batches():
     model = LeNet5()
     X = toy_data().X_test
     with torch.no_grad():

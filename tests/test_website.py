@@ -114,14 +114,14 @@ def test_chapters_have_figures(page, server):
 
 
 def test_formulas_render_without_a_network(page, server):
-    page.goto(f"{server}/book/03_c1.html", wait_until="networkidle")
+    page.goto(f"{server}/book/04_c1.html", wait_until="networkidle")
     page.wait_for_selector("mjx-container", timeout=15_000)
     assert page.locator("mjx-container").count() >= 1
     assert page.external_requests == []
 
 
 def test_the_convolution_animation_plays(page, server):
-    page.goto(f"{server}/book/03_c1.html", wait_until="networkidle")
+    page.goto(f"{server}/book/04_c1.html", wait_until="networkidle")
     slider = page.locator("input.anim-slider, input[type=range]").first
     start = slider.input_value()
     page.locator("button[title='Play'], button:has(i.fa-play)").first.click()
@@ -130,7 +130,7 @@ def test_the_convolution_animation_plays(page, server):
 
 
 def test_solutions_are_hidden_until_opened(page, server):
-    page.goto(f"{server}/book/13_pytorch_implementation.html", wait_until="networkidle")
+    page.goto(f"{server}/book/14_pytorch_implementation.html", wait_until="networkidle")
     solution = page.locator("main .admonition.dropdown").first
     body = solution.locator("p:not(.admonition-title)").first
     assert not body.is_visible()
