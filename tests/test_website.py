@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import math
 import os
 import re
 import threading
@@ -106,6 +107,24 @@ def test_every_page_loads_offline_without_errors(page, server, path):
         assert image.evaluate("img => img.complete && img.naturalWidth > 0"), f"broken image on {path}"
 
 
+@pytest.mark.parametrize("path", [p for p in toc_pages() if re.search(r"book/\d\d_", p)])
+def test_no_code_block_scrolls_sideways_at_1366_px(browser, server, path):
+    """A reader on a 1,366-px laptop screen sees every line of code without scrolling."""
+    context = browser.new_context(viewport={"width": 1366, "height": 900})
+    page = context.new_page()
+    try:
+        page.goto(f"{server}/{path}")
+        wide = page.evaluate("""() => [...document.querySelectorAll('main div.cell_input pre')]
+            .filter(pre => pre.scrollWidth > pre.clientWidth + 1)
+            .map(pre => pre.textContent.split('\\n').reduce((a, b) => a.length > b.length ? a : b))""")
+        assert page.locator("main div.cell_input pre").count() > 0, f"{path} shows no code"
+        assert wide == [], f"{path}: {len(wide)} code blocks scroll sideways, e.g. {wide[0][:60]!r}"
+        colab = page.locator("main div.cell_input pre", has_text="google.colab").count()
+        assert colab == 0, f"{path} shows the Colab install cell"
+    finally:
+        context.close()
+
+
 def test_chapters_have_figures(page, server):
     for path in toc_pages():
         if re.search(r"book/\d\d_", path):  # the numbered chapters
@@ -152,3 +171,149 @@ def test_glossary_terms_link_to_the_glossary(page, server):
     assert links.count() >= 2
     page.goto(f"{server}/book/glossary.html")
     assert "卷积层" in page.inner_text("main") and "权重共享" in page.inner_text("main")
+
+
+# --- the drawing page: LeNet-5 in JavaScript ----------------------------------------------------
+
+DRAWING_PAGE = "book/try_lenet5.html"
+
+
+@pytest.fixture(scope="module")
+def reference():
+    """200 MNIST test digits with PyTorch's logits from the shipped, verified weights."""
+    import torch
+
+    from lenet_course.checkpoints import load_pretrained
+    from lenet_course.data import load_raw, prepare_images
+    from lenet_course.train import predict_logits
+
+    images, labels = load_raw("test")
+    images, labels = images[:200], labels[:200]
+    logits = predict_logits(load_pretrained("lenet5"), prepare_images(images))
+    return images, labels, logits, torch
+
+
+def test_javascript_logits_equal_pytorch_on_200_test_digits(page, server, reference):
+    images, labels, logits, torch = reference
+    page.goto(f"{server}/{DRAWING_PAGE}", wait_until="networkidle")
+    js = page.evaluate("digits => digits.map(d => window.lenet.predict(d).logits)",
+                       images.flatten(1).tolist())
+    js = torch.tensor(js)
+    assert js.shape == (200, 10)
+    assert (js - logits).abs().max() < 1e-4, f"largest difference {(js - logits).abs().max():.2e}"
+    assert torch.equal(js.argmax(1), logits.argmax(1))
+    assert page.console_errors == [] and page.external_requests == []
+
+
+def test_javascript_stages_have_the_python_shapes(page, server):
+    page.goto(f"{server}/{DRAWING_PAGE}", wait_until="networkidle")
+    sizes = page.evaluate("""() => { const r = window.lenet.predict(window.lenet.samples[0].pixels);
+        return Object.fromEntries(Object.entries(r.stages).map(([k, v]) => [k, v.length])); }""")
+    assert sizes == {"input": 32 * 32, "c1": 6 * 28 * 28, "s2": 6 * 14 * 14, "c3": 16 * 10 * 10,
+                     "s4": 16 * 5 * 5, "f5": 120, "f6": 84, "output": 10}
+
+
+def drawings():
+    """Bitmaps a reader might draw: MNIST digits blown up, off-centre and off-scale, and strokes."""
+    import torch
+
+    from lenet_course.data import load_raw
+
+    images, _ = load_raw("test")
+    out = []
+    for k, (size, top, left) in enumerate([(280, 0, 0), (150, 10, 100), (90, 170, 20), (200, 40, 60)]):
+        big = torch.nn.functional.interpolate(images[k][None, None].float(), size=(size, size),
+                                              mode="bilinear", align_corners=False)[0, 0]
+        canvas = torch.zeros(280, 280)
+        canvas[top:top + size, left:left + size] = big[:280 - top, :280 - left]
+        out.append(canvas.round().clamp(0, 255))
+    bar = torch.zeros(120, 200)
+    bar[10:110, 95:105] = 255  # a thin upright bar in a wide, non-square bitmap
+    out.append(bar)
+    out.append(torch.zeros(50, 50))  # blank
+    return out
+
+
+def test_javascript_preprocessing_equals_python(page, server):
+    from lenet_course.data import preprocess_drawing
+
+    page.goto(f"{server}/{DRAWING_PAGE}", wait_until="networkidle")
+    for bitmap in drawings():
+        h, w = bitmap.shape
+        js = page.evaluate("([b, h, w]) => window.lenet.preprocess(b, h, w)",
+                           [bitmap.flatten().tolist(), h, w])
+        python = preprocess_drawing(bitmap).flatten().tolist()
+        assert js == python, f"{h}x{w} bitmap: {sum(a != b for a, b in zip(js, python))} pixels differ"
+
+
+def draw(page, points, steps=6):
+    """Draw one stroke with the mouse through ``points`` given in 0..1 of the drawing area."""
+    box = page.locator("#lenet-pad").bounding_box()
+    xy = [(box["x"] + px * box["width"], box["y"] + py * box["height"]) for px, py in points]
+    page.mouse.move(*xy[0])
+    page.mouse.down()
+    for x, y in xy[1:]:
+        page.mouse.move(x, y, steps=steps)
+    page.mouse.up()
+
+
+@pytest.mark.parametrize("digit,strokes", [
+    ("1", [[(0.5, 0.15), (0.5, 0.85)]]),
+    ("0", [[(0.5 + 0.22 * math.sin(2 * math.pi * t / 24), 0.5 - 0.32 * math.cos(2 * math.pi * t / 24))
+            for t in range(25)]]),
+    ("7", [[(0.25, 0.2), (0.72, 0.2), (0.45, 0.85)]]),
+], ids=["vertical line", "closed loop", "seven"])
+def test_strokes_drawn_with_the_mouse_are_read(page, server, digit, strokes):
+    page.goto(f"{server}/{DRAWING_PAGE}", wait_until="networkidle")
+    for stroke in strokes:
+        draw(page, stroke)
+    page.wait_for_function("document.getElementById('lenet-demo').dataset.prediction !== ''")
+    assert page.locator("#lenet-demo").get_attribute("data-prediction") == digit
+    assert page.locator(".lenet-winner .lenet-digit").inner_text() == digit
+    page.click("#lenet-clear")
+    page.wait_for_function("document.getElementById('lenet-demo').dataset.prediction === ''")
+    assert page.console_errors == [] and page.external_requests == []
+
+
+def test_sample_digits_load_and_are_read(page, server):
+    page.goto(f"{server}/{DRAWING_PAGE}", wait_until="networkidle")
+    buttons = page.locator("#lenet-samples button")
+    assert buttons.count() == 10
+    right = 0
+    for k in range(10):
+        buttons.nth(k).click()
+        page.wait_for_function("document.getElementById('lenet-demo').dataset.prediction !== ''")
+        right += page.locator("#lenet-demo").get_attribute("data-prediction") == str(k)
+    assert right >= 9, f"only {right} of the 10 sample digits were read right"
+
+
+def test_the_page_works_on_a_phone_with_touch(browser, server):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True,
+                                  is_mobile=True, device_scale_factor=2)
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    try:
+        page.goto(f"{server}/{DRAWING_PAGE}", wait_until="networkidle")
+        box = page.locator("#lenet-pad").bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 390, box
+        overflow = page.evaluate("() => document.getElementById('lenet-demo').scrollWidth"
+                                 " - document.getElementById('lenet-demo').clientWidth")
+        assert overflow <= 1, f"the demo is {overflow} px wider than a 390-px screen"
+        cdp = context.new_cdp_session(page)
+        x = box["x"] + box["width"] / 2
+        points = [(x, box["y"] + box["height"] * (0.15 + 0.7 * t / 10)) for t in range(11)]
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": points[0][0], "y": points[0][1]}]})
+        for px, py in points[1:]:
+            cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": px, "y": py}]})
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+        page.wait_for_function("document.getElementById('lenet-demo').dataset.prediction !== ''")
+        assert page.locator("#lenet-demo").get_attribute("data-prediction") == "1"
+        assert errors == []
+    finally:
+        context.close()
+
+
+def test_the_drawing_page_is_linked_from_the_data_flow_chapter(page, server):
+    page.goto(f"{server}/book/09_data_flow.html")
+    assert page.locator("main a[href*='try_lenet5']").count() >= 1

@@ -1,11 +1,19 @@
-"""Two small fixes to the website that Jupyter Book's own settings cannot make.
+"""Two small fixes to the website that Jupyter Book's own settings cannot make, and the data
+of the drawing page.
 
 - sphinx-thebe registers its inline configuration script twice (once with filename None, once
   with ''), which makes every page log "Identifier 'THEBE_JS_URL' has already been declared".
   Keep one copy of each inline script.
 - The theme's colour mode starts empty on a first visit and logs "Got invalid theme mode";
   start it at "auto" (follow the reader's system setting).
+- The drawing page (book/try_lenet5.md) runs the shipped LeNet-5 in JavaScript: after each
+  build, ``lenet_course.web`` writes its weights, read from the verified checkpoint, to
+  ``_static/lenet5_data.js``.
 """
+
+from pathlib import Path
+
+from lenet_course.web import write_site_data
 
 
 def _unique_inline_scripts(app, pagename, templatename, context, doctree):
@@ -25,6 +33,12 @@ def _unique_inline_scripts(app, pagename, templatename, context, doctree):
     scripts[:] = unique
 
 
+def _write_drawing_page_data(app, exception):
+    if exception is None and app.builder.format == "html":
+        write_site_data(Path(app.outdir) / "_static")
+
+
 def setup(app):
     app.connect("html-page-context", _unique_inline_scripts, priority=900)
+    app.connect("build-finished", _write_drawing_page_data)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

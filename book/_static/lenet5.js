@@ -1,0 +1,197 @@
+/* LeNet-5 in plain JavaScript: the course's network, the same weights, the same steps.
+ *
+ * The forward pass mirrors lenet_course.models.LeNet5.stages (article order: ReLU after each
+ * convolution, then max pooling) and the preprocessing mirrors
+ * lenet_course.data.preprocess_drawing and prepare_images; browser tests hold each equal to
+ * the Python version. Weights come from window.LENET5_DATA (lenet5_data.js, written from the
+ * verified checkpoint when the website is built).
+ *
+ * API (also for the browser console):
+ *   lenet.preprocess(bitmap, height, width) -> 784 grey levels 0..255 (28x28, MNIST-style)
+ *   lenet.predict(pixels)   pixels: 784 grey levels (28x28, row-major)
+ *                           -> {probabilities, logits, prediction, stages: {input, c1, ...}}
+ */
+(function () {
+  "use strict";
+
+  const MNIST_SIZE = 28, INPUT_SIZE = 32, PAD = 2;
+  const DIGIT_BOX = 20, INK_THRESHOLD = 0.5;
+
+  // --- weights -------------------------------------------------------------------------
+  function decodeFloats(base64) {
+    const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+    return Float64Array.from(new Float32Array(bytes.buffer));  // computed in float64
+  }
+
+  function loadWeights(data) {
+    const w = {};
+    for (const [name, tensor] of Object.entries(data.tensors)) {
+      w[name] = { shape: tensor.shape, values: decodeFloats(tensor.data) };
+    }
+    return w;
+  }
+
+  // --- layers (each map is a Float64Array, row-major) --------------------------------------
+  // conv2d: input (C, H, W) -> output (O, H-k+1, W-k+1); weight (O, C, k, k), bias (O)
+  function conv2d(input, channels, size, weight, bias) {
+    const [outMaps, , k] = weight.shape;
+    const out = size - k + 1;
+    const result = new Float64Array(outMaps * out * out);
+    for (let o = 0; o < outMaps; o++) {
+      for (let i = 0; i < out; i++) {
+        for (let j = 0; j < out; j++) {
+          let sum = bias.values[o];
+          for (let c = 0; c < channels; c++) {
+            for (let u = 0; u < k; u++) {
+              for (let v = 0; v < k; v++) {
+                sum += weight.values[((o * channels + c) * k + u) * k + v] *
+                       input[(c * size + i + u) * size + j + v];
+              }
+            }
+          }
+          result[(o * out + i) * out + j] = sum;
+        }
+      }
+    }
+    return result;
+  }
+
+  // maxPool2x2: (C, H, W) -> (C, H/2, W/2), the largest of each 2x2 block
+  function maxPool2x2(input, channels, size) {
+    const out = size / 2;
+    const result = new Float64Array(channels * out * out);
+    for (let c = 0; c < channels; c++) {
+      for (let i = 0; i < out; i++) {
+        for (let j = 0; j < out; j++) {
+          const at = (y, x) => input[(c * size + y) * size + x];
+          result[(c * out + i) * out + j] = Math.max(
+            at(2 * i, 2 * j), at(2 * i, 2 * j + 1), at(2 * i + 1, 2 * j), at(2 * i + 1, 2 * j + 1));
+        }
+      }
+    }
+    return result;
+  }
+
+  // linear: (in) -> (out), weight (out, in) as torch.nn.Linear stores it
+  function linear(input, weight, bias) {
+    const [outUnits, inUnits] = weight.shape;
+    const result = new Float64Array(outUnits);
+    for (let o = 0; o < outUnits; o++) {
+      let sum = bias.values[o];
+      for (let i = 0; i < inUnits; i++) sum += weight.values[o * inUnits + i] * input[i];
+      result[o] = sum;
+    }
+    return result;
+  }
+
+  const relu = (x) => x.map((v) => Math.max(v, 0));
+
+  function softmax(logits) {
+    const top = Math.max(...logits);
+    const e = logits.map((v) => Math.exp(v - top));
+    const total = e.reduce((a, b) => a + b, 0);
+    return e.map((v) => v / total);
+  }
+
+  // --- input: 28x28 grey levels -> the normalised 32x32 field ------------------------------
+  function prepare(pixels, data) {
+    const { mean, std } = data.normalisation;
+    const x = new Float64Array(INPUT_SIZE * INPUT_SIZE).fill((0 - mean) / std);  // background
+    for (let i = 0; i < MNIST_SIZE; i++) {
+      for (let j = 0; j < MNIST_SIZE; j++) {
+        // the same float32 steps as prepare_images: / 255, - mean, / std
+        const scaled = Math.fround(Math.fround(pixels[i * MNIST_SIZE + j] / 255) - Math.fround(mean));
+        x[(i + PAD) * INPUT_SIZE + j + PAD] = Math.fround(scaled / Math.fround(std));
+      }
+    }
+    return x;  // (1, 32, 32)
+  }
+
+  // --- the network: LeNet5.stages in JavaScript ------------------------------------------
+  function forward(w, x) {
+    const c1 = relu(conv2d(x, 1, 32, w["c1.weight"], w["c1.bias"]));       // (6, 28, 28)
+    const s2 = maxPool2x2(c1, 6, 28);                                         // (6, 14, 14)
+    const c3 = relu(conv2d(s2, 6, 14, w["c3.weight"], w["c3.bias"]));      // (16, 10, 10)
+    const s4 = maxPool2x2(c3, 16, 10);                                        // (16, 5, 5)
+    const f5 = relu(linear(s4, w["f5.weight"], w["f5.bias"]));             // (120) from 400
+    const f6 = relu(linear(f5, w["f6.weight"], w["f6.bias"]));             // (84)
+    const output = linear(f6, w["output.weight"], w["output.bias"]);       // (10) logits
+    return { c1, s2, c3, s4, f5, f6, output };
+  }
+
+  // --- a drawing made to look like MNIST (mirrors lenet_course.data.preprocess_drawing) ----
+  const round = (v) => Math.floor(v + 0.5);
+
+  function resample(image, imageWidth, top, left, height, width, outH, outW) {
+    const sy = height / outH, sx = width / outW;
+    const out = [];
+    for (let i = 0; i < outH; i++) {
+      const y0 = i * sy, y1 = (i + 1) * sy;
+      const row = [];
+      for (let j = 0; j < outW; j++) {
+        const x0 = j * sx, x1 = (j + 1) * sx;
+        let total = 0.0;
+        for (let y = Math.floor(y0); y < Math.min(Math.ceil(y1), height); y++) {
+          const wy = Math.min(y1, y + 1) - Math.max(y0, y);
+          for (let x = Math.floor(x0); x < Math.min(Math.ceil(x1), width); x++) {
+            const wx = Math.min(x1, x + 1) - Math.max(x0, x);
+            total += wy * wx * image[(top + y) * imageWidth + left + x];
+          }
+        }
+        row.push(total / (sy * sx));
+      }
+      out.push(row);
+    }
+    return out;
+  }
+
+  // bitmap: height*width ink levels 0..255 (row-major) -> 784 grey levels (28x28)
+  function preprocess(bitmap, height, width) {
+    if (bitmap.length !== height * width) {
+      throw new Error(`preprocess expects ${height}x${width} = ${height * width} values, got ${bitmap.length}`);
+    }
+    const rows = [], cols = [];
+    for (let y = 0; y < height; y++) {
+      let ink = false;
+      for (let x = 0; x < width; x++) if (bitmap[y * width + x] > INK_THRESHOLD) ink = true;
+      if (ink) rows.push(y);
+    }
+    for (let x = 0; x < width; x++) {
+      if (rows.some((y) => bitmap[y * width + x] > INK_THRESHOLD)) cols.push(x);
+    }
+    const field = new Array(MNIST_SIZE * MNIST_SIZE).fill(0);
+    if (rows.length) {
+      const top = rows[0], left = cols[0];
+      const boxH = rows[rows.length - 1] - top + 1, boxW = cols[cols.length - 1] - left + 1;
+      const scale = DIGIT_BOX / Math.max(boxH, boxW);
+      const outH = Math.max(1, round(boxH * scale)), outW = Math.max(1, round(boxW * scale));
+      const small = resample(bitmap, width, top, left, boxH, boxW, outH, outW);
+      let mass = 0, my = 0, mx = 0;  // plain += in reading order, as in Python
+      small.forEach((row, i) => row.forEach((v, j) => { mass += v; my += i * v; mx += j * v; }));
+      const cy = my / mass, cx = mx / mass, centre = (MNIST_SIZE - 1) / 2;
+      const oy = Math.min(Math.max(round(centre - cy), 0), MNIST_SIZE - outH);
+      const ox = Math.min(Math.max(round(centre - cx), 0), MNIST_SIZE - outW);
+      for (let i = 0; i < outH; i++) {
+        for (let j = 0; j < outW; j++) field[(oy + i) * MNIST_SIZE + ox + j] = small[i][j];
+      }
+    }
+    return field.map((v) => Math.min(255, Math.max(0, round(v))));
+  }
+
+  // --- the public API ------------------------------------------------------------------------
+  const data = window.LENET5_DATA;
+  const weights = loadWeights(data);
+
+  function predict(pixels) {
+    if (pixels.length !== MNIST_SIZE * MNIST_SIZE) {
+      throw new Error(`predict expects 784 grey levels (28x28), got ${pixels.length}`);
+    }
+    const input = prepare(pixels, data);
+    const stages = { input, ...forward(weights, input) };
+    const logits = Array.from(stages.output);
+    const probabilities = softmax(logits);
+    return { logits, probabilities, prediction: probabilities.indexOf(Math.max(...probabilities)), stages };
+  }
+
+  window.lenet = { predict, preprocess, checkpoint: data.checkpoint, samples: data.samples };
+})();

@@ -1,0 +1,50 @@
+"""The package's floors: each module imports only the modules below it, and only at the top."""
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parent.parent / "lenet_course"
+
+# Bottom to top. A module may import the modules listed before it, never one after it.
+FLOORS = ["shapes", "inputs", "data", "augment", "models", "classic", "checkpoints", "train", "viz",
+          "checks", "bench", "pretrain", "web"]
+MODELS_KNOW_NOTHING_OF = {"data", "train", "checkpoints"}  # no files, no data, no training
+
+
+def course_imports(name: str) -> list[tuple[str, bool]]:
+    """(imported course module, imported inside a function?) for each import in ``name``."""
+    tree = ast.parse((PACKAGE / f"{name}.py").read_text())
+    found = []
+
+    def visit(node: ast.AST, in_function: bool) -> None:
+        for child in ast.iter_child_nodes(node):
+            inside = in_function or isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef))
+            if isinstance(child, ast.ImportFrom) and child.level == 1:
+                if child.module:
+                    found.append((child.module.split(".")[0], inside))
+                else:
+                    found.extend((alias.name, inside) for alias in child.names)
+            visit(child, inside)
+
+    visit(tree, False)
+    return found
+
+
+def test_every_module_has_a_floor():
+    modules = {p.stem for p in PACKAGE.glob("*.py")} - {"__init__"}
+    assert modules == set(FLOORS)
+
+
+@pytest.mark.parametrize("name", FLOORS)
+def test_imports_go_down_only_and_sit_at_the_top(name):
+    below = set(FLOORS[:FLOORS.index(name)])
+    for module, in_function in course_imports(name):
+        assert module in below, f"{name} imports {module}, which is not below it"
+        assert not in_function, f"{name} imports {module} inside a function"
+
+
+@pytest.mark.parametrize("name", ["models", "classic"])
+def test_models_know_no_files_data_or_training(name):
+    assert not {m for m, _ in course_imports(name)} & MODELS_KNOW_NOTHING_OF
