@@ -1,82 +1,831 @@
-"""Exercise answer-checkers. Each prints a one-line verdict and returns True or False.
+"""Exercise answer-checkers. Each prints one line, ``Correct: ...`` or ``Not yet: ...``, and returns True or False.
 
-A checker compares a learner's answer with a value computed from the course's own code, so
-it never holds a hard-coded answer that could drift from the model.
+A checker runs the learner's answer on several cases (awkward ones included: non-square,
+odd sizes, negative values, batches) and compares it with a value computed from the course's
+own code or from torch, so it never holds a hard-coded answer that could drift from the model.
+When the answer is wrong, the one line says what is wrong and the usual cause. A checker never
+raises: an exception from the learner's code is reported in the line, and a stub that is still
+``raise NotImplementedError`` (or returns ``None`` / ``...``) gets a friendly reminder.
 """
 
 from __future__ import annotations
 
-from typing import Callable
+import copy
+import functools
+from typing import Any, Callable, ParamSpec
 
+import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import nn
 
-from . import shapes
+from . import classic, data, shapes
 from .models import LeNet5, flatten_features
+
+P = ParamSpec("P")
+_NO_VALUE = object()  # marks "the stub raised" as opposed to "the stub returned None / ..."
+
+
+# --- the machinery every checker shares --------------------------------------------------------
+
+
+class _NotYet(Exception):
+    """Raised inside a checker to reject the answer; its text is the one line the learner reads."""
+
+
+def _one_line(text: object, limit: int = 300) -> str:
+    """Collapse whitespace (torch errors span lines) and shorten, so a verdict is always one line."""
+    line = " ".join(str(text).split())
+    return line if len(line) <= limit else line[: limit - 3] + "..."
 
 
 def _verdict(ok: bool, good: str, bad: str) -> bool:
-    print(("Correct: " + good) if ok else ("Not yet: " + bad))
+    print(_one_line(("Correct: " + good) if ok else ("Not yet: " + bad), limit=500))
     return ok
 
 
-def check_output_size(fn: Callable[..., int]) -> bool:
-    """Check a learner's ``fn(size, kernel_size, stride=1, padding=0)`` against the output-size rule."""
-    cases = [(32, 5, 1, 0), (28, 2, 2, 0), (14, 5, 1, 0), (10, 2, 2, 0), (28, 5, 1, 2), (32, 3, 2, 1), (7, 7, 1, 0)]
-    for size, k, s, p in cases:
-        expected = shapes.conv_output_size(size, k, s, p)
+def _checker(body: Callable[P, str]) -> Callable[P, bool]:
+    """Turn ``body`` (returns the success text, raises :class:`_NotYet` to reject) into a checker
+    that prints one verdict line, returns a bool, and never raises."""
+
+    @functools.wraps(body)
+    def check(*args: P.args, **kwargs: P.kwargs) -> bool:
         try:
-            got = fn(size, k, stride=s, padding=p)
-        except Exception as exc:  # a learner's function may raise anything
-            return _verdict(False, "", f"fn({size}, {k}, stride={s}, padding={p}) raised {exc!r}.")
-        if got != expected:
-            return _verdict(False, "", f"fn({size}, {k}, stride={s}, padding={p}) returned {got!r}; "
-                                       "remember (size + 2*padding - kernel_size) // stride + 1.")
-    return _verdict(True, f"your function agrees with the rule on all {len(cases)} cases.", "")
+            good = body(*args, **kwargs)
+        except _NotYet as reason:
+            return _verdict(False, "", str(reason))
+        except Exception as exc:  # anything unforeseen still ends as one line, never a traceback
+            return _verdict(False, "", f"your answer could not be checked ({_exc_text(exc)}).")
+        return _verdict(True, good, "")
+
+    return check
 
 
-def check_parameter_count(layer: str, answer: int) -> bool:
-    """Check a hand-computed parameter count for one layer of :class:`LeNet5` (``"c1"``, ``"f5"``, ...)."""
-    model = LeNet5()
-    names = [name for name, module in model.named_children() if shapes.count_parameters(module) > 0]
-    if layer not in names:
-        return _verdict(False, "", f"{layer!r} has no parameters in LeNet5; try one of {names}.")
-    expected = shapes.count_parameters(getattr(model, layer))
-    return _verdict(int(answer) == expected, f"{layer} has {expected:,} parameters.",
-                    f"{answer:,} is not the parameter count of {layer}; count the weights and add one bias per output.")
+def _exc_text(exc: BaseException) -> str:
+    message = _one_line(exc, limit=160)
+    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
 
 
-def check_lenet5(model: nn.Module) -> bool:
-    """Check that a learner's LeNet-5 maps (N, 1, 32, 32) to (N, 10) with the article's parameter count."""
-    expected_params = shapes.count_parameters(LeNet5())
+def _name(fn: object) -> str:
+    """How to name the learner's function or model in a message: `convolve`, `MyLeNet5`, or `fn`."""
+    name = getattr(fn, "__name__", None)
+    if name is None and isinstance(fn, nn.Module):
+        name = type(fn).__name__
+    return "fn" if not name or name == "<lambda>" else name
+
+
+def _stub(fn: object, returned: object = _NO_VALUE) -> _NotYet:
+    if returned is _NO_VALUE:
+        return _NotYet(f"`{_name(fn)}` is still the stub: write its body, then run this cell again.")
+    return _NotYet(f"`{_name(fn)}` is still the stub (it returns {returned!r}): write its body and "
+                   "`return` the result, then run this cell again.")
+
+
+def _require_function(fn: object, example: str) -> None:
+    """Reject what is not a function: a stub left as ``...``, or a function called instead of passed."""
+    if fn is None or fn is Ellipsis:
+        raise _NotYet(f"the answer is still the stub ({fn!r}): write the function, then run this cell again.")
+    if not callable(fn):
+        raise _NotYet(f"expected your function itself, got {_one_line(repr(fn), 40)} ({type(fn).__name__}): "
+                      f"pass the function without calling it, as in {example}.")
+
+
+def _call(fn: Callable[..., Any], call: str, *args: Any, none_is_stub: bool = True, **kwargs: Any) -> Any:
+    """Run the learner's ``fn``; turn a stub or an exception into a :class:`_NotYet` naming ``call``."""
     try:
-        out = model(torch.zeros(2, 1, 32, 32))
-    except Exception as exc:
-        return _verdict(False, "", f"the model raised {exc!r} on a (2, 1, 32, 32) batch.")
-    if tuple(out.shape) != (2, 10):
-        return _verdict(False, "", f"output shape is {tuple(out.shape)}, expected (2, 10): one score per digit class.")
-    params = shapes.count_parameters(model)
-    return _verdict(params == expected_params, f"output (N, 10) and {params:,} parameters, as in the article.",
-                    f"{params:,} parameters, expected {expected_params:,}; compare each layer's size with the article's.")
+        out = fn(*args, **kwargs)
+    except NotImplementedError:
+        raise _stub(fn) from None
+    except (Exception, SystemExit) as exc:
+        raise _NotYet(f"{call} raised {_exc_text(exc)}.") from None
+    if none_is_stub and (out is None or out is Ellipsis):
+        raise _stub(fn, out)
+    return out
 
 
-def check_flatten_size(fn: Callable[[int], int]) -> bool:
-    """Check a learner's ``fn(input_size)``: LeNet-5's flatten length for a square input of that size."""
-    for size in (32, 28, 36, 64, 100):
-        expected = flatten_features(size)
-        try:
-            got = fn(size)
-        except Exception as exc:
-            return _verdict(False, "", f"fn({size}) raised {exc!r}.")
-        if got != expected:
-            return _verdict(False, "", f"fn({size}) returned {got!r}; chain C1, S2, C3 and S4 and multiply by the 16 maps.")
-    return _verdict(True, "your function gives the flatten length for every input size tried.", "")
+def _number(out: object, call: str) -> float:
+    """A learner's scalar answer as a float: a Python or NumPy number or a one-element tensor."""
+    if isinstance(out, torch.Tensor) and out.numel() == 1:
+        return float(out.detach().cpu().item())
+    if isinstance(out, (int, float, np.number)) and not isinstance(out, bool):
+        return float(out)
+    raise _NotYet(f"{call} returned {_one_line(repr(out), 60)} ({type(out).__name__}); expected a number.")
 
 
-def check_receptive_field(layer: str, answer: int) -> bool:
-    """Check a hand-computed receptive-field side (in input pixels) for one layer of :class:`LeNet5`."""
-    fields = {f.name: f.size for f in shapes.receptive_fields(LeNet5())}
+def _answer(answer: object, what: str) -> float:
+    """A hand-computed answer (a number the learner typed) as a float, or a friendly rejection."""
+    if answer is None or answer is Ellipsis:
+        raise _NotYet(f"the answer is still the stub ({answer!r}): replace it with your {what}.")
+    try:
+        return _number(answer, "")
+    except _NotYet:
+        raise _NotYet(f"your answer {_one_line(repr(answer), 40)} is not a number: give the {what} as an "
+                      "integer, e.g. 42.") from None
+
+
+def _count(out: object, call: str) -> int:
+    """A learner's count as an int; a float like 156.0 is accepted, 156.5 is not."""
+    value = _number(out, call)
+    if value != int(value):
+        raise _NotYet(f"{call} returned {value}, which is not a whole number; counts are integers "
+                      "(use // rather than / when you divide).")
+    return int(value)
+
+
+def _array(out: object, call: str) -> np.ndarray:
+    """A learner's array answer (NumPy array, tensor or nested lists) as float64 NumPy."""
+    try:
+        if isinstance(out, torch.Tensor):
+            return out.detach().cpu().double().numpy()
+        return np.asarray(out, dtype=np.float64)
+    except Exception:
+        raise _NotYet(f"{call} returned a {type(out).__name__}, not an array of numbers.") from None
+
+
+def _tensor(out: object, call: str) -> torch.Tensor:
+    """A learner's tensor answer as a float64 CPU tensor (a NumPy array is accepted too)."""
+    return torch.from_numpy(_array(out, call))
+
+
+def _same(got: Any, expected: Any, tol: float = 1e-5) -> bool:
+    """Equal shapes and values within ``tol``; lists are compared item by item (their arrays may differ in shape)."""
+    if isinstance(got, (list, tuple)):
+        return len(got) == len(expected) and all(_same(g, e, tol) for g, e in zip(got, expected))
+    got, expected = np.asarray(got, dtype=np.float64), np.asarray(expected, dtype=np.float64)
+    return got.shape == expected.shape and bool(np.allclose(got, expected, rtol=tol, atol=tol))
+
+
+def _matching(got: list[Any], candidates: list[tuple[list[Any], str]], tol: float = 1e-5) -> str | None:
+    """The message of the first wrong answer that reproduces every one of the learner's outputs."""
+    for outputs, message in candidates:
+        if all(_same(g, o, tol) for g, o in zip(got, outputs, strict=True)):
+            return message
+    return None
+
+
+def _reference(build: Callable[..., nn.Module], *args: Any, seed: int = 0, **kwargs: Any) -> nn.Module:
+    """Build a reference module without touching the learner's random state (its init draws numbers)."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return build(*args, **kwargs)
+
+
+def _shape(a: np.ndarray | torch.Tensor) -> str:
+    return str(tuple(a.shape))
+
+
+# --- the PyTorch basics chapter ----------------------------------------------------------------
+
+
+@_checker
+def check_gradient(grad_fn: Callable[[float, float, float], float]) -> str:
+    """Check ``grad_fn(w, x, y)``: d/dw of (w*x - y)**2 written by hand, against autograd.
+
+    Used in the PyTorch basics chapter. The answer may be a float or a 0-d tensor.
+    """
+    _require_function(grad_fn, "check_gradient(grad_fn)")
+    cases = [(1.5, -2.0, 0.5), (0.5, 3.0, -1.0), (-1.0, 0.5, 2.0), (2.0, -1.5, -4.0)]
+    got, expected = [], []
+    for w, x, y in cases:
+        call = f"{_name(grad_fn)}({w}, {x}, {y})"
+        got.append(_number(_call(grad_fn, call, w, x, y), call))
+        w_t = torch.tensor(w, dtype=torch.float64, requires_grad=True)
+        ((w_t * x - y) ** 2).backward()
+        expected.append(w_t.grad.item())
+    if _same(got, expected):
+        return f"your derivative agrees with autograd on all {len(cases)} cases."
+    residual = [w * x - y for w, x, y in cases]
+    diagnosis = _matching(got, [
+        ([-g for g in expected], "wrong sign: the derivative is 2 (w*x - y) x; check you wrote w*x - y, not y - w*x."),
+        ([g / 2 for g in expected], "missing the factor 2: the derivative of u**2 is 2u (times du/dw)."),
+        ([2 * r for r in residual], "forgot the factor x: by the chain rule, d(w*x - y)/dw = x multiplies 2 (w*x - y)."),
+        (residual, "forgot both the factor 2 and the factor x: the derivative is 2 (w*x - y) x."),
+        ([2 * r * w for r, (w, _, _) in zip(residual, cases)], "that is d/dx (it has w where x belongs); "
+         "differentiate with respect to w: 2 (w*x - y) x."),
+    ])
+    if diagnosis:
+        raise _NotYet(diagnosis)
+    i = next(i for i, (g, e) in enumerate(zip(got, expected)) if not _same(g, e))
+    w, x, y = cases[i]
+    raise _NotYet(f"{_name(grad_fn)}({w}, {x}, {y}) returned {got[i]:g}, autograd gives {expected[i]:g}; "
+                  "the derivative is 2 (w*x - y) x.")
+
+
+# --- the input chapter -------------------------------------------------------------------------
+
+
+def _digits(n: int, seed: int) -> torch.Tensor:
+    """``n`` raw MNIST-like uint8 images (n, 28, 28): black background with a random patch of ink."""
+    g = torch.Generator().manual_seed(seed)
+    images = torch.zeros(n, 28, 28, dtype=torch.uint8)
+    images[:, 4:24, 6:22] = torch.randint(0, 256, (n, 20, 16), generator=g, dtype=torch.uint8)
+    return images
+
+
+@_checker
+def check_normalise(fn: Callable[[torch.Tensor], torch.Tensor]) -> str:
+    """Check ``fn(images)``: raw uint8 MNIST (N, 28, 28) -> LeNet-5 input (N, 1, 32, 32) float.
+
+    The reference is :func:`lenet_course.data.prepare_images`. Used in the input chapter.
+    """
+    _require_function(fn, "check_normalise(normalise)")
+    mean, std, pad = data.MNIST_MEAN, data.MNIST_STD, data.PAD
+    for n, seed in ((3, 0), (1, 1), (5, 2)):
+        images = _digits(n, seed)
+        call = f"{_name(fn)}(uint8 images of shape {_shape(images)})"
+        out = _call(fn, call, images.clone())
+        if isinstance(out, torch.Tensor) and not torch.is_floating_point(out):
+            raise _NotYet(f"{call} returned {out.dtype} values; LeNet-5 needs floats: convert with .float() "
+                          "before dividing by 255.")
+        got = _tensor(out, call)
+        expected = data.prepare_images(images).double()
+        side = data.MNIST_SIZE
+        if tuple(got.shape) in ((n, side, side), (n, 1, side, side)):
+            raise _NotYet(f"{call} has shape {_shape(got)}: no padding. Pad {pad} pixels of background on "
+                          f"each side to get LeNet-5's 32x32 field.")
+        if tuple(got.shape) == tuple(expected.shape[:1] + expected.shape[2:]):
+            raise _NotYet(f"{call} has shape {_shape(got)}: the channel dimension is missing; add it with "
+                          ".unsqueeze(1) to get (N, 1, 32, 32).")
+        if got.shape != expected.shape:
+            raise _NotYet(f"{call} has shape {_shape(got)}, expected {_shape(expected)}.")
+        if _same(got, expected):
+            continue
+        raw = F.pad(images.double().unsqueeze(1), (pad,) * 4)  # padded with black (0), not yet scaled
+        inside = (..., slice(pad, pad + side), slice(pad, pad + side))
+        border = torch.ones_like(expected, dtype=torch.bool)
+        border[inside] = False
+        if _same(got[inside], expected[inside]):
+            value = got[border].mean().item()
+            if abs(value) < 1e-6:
+                raise _NotYet("the border is 0: you padded after normalising, with 0 instead of the background "
+                              f"({data.BACKGROUND:.4f}); pad the raw pixels first (0 is black there), or pad with "
+                              "lenet_course.data.BACKGROUND.")
+            raise _NotYet(f"the digit is right but the border is {value:.4f}, not the background "
+                          f"({data.BACKGROUND:.4f}): pad with black before normalising.")
+        diagnosis = _matching([got], [
+            ([(raw - mean) / std], "forgot to divide by 255: scale the pixels to [0, 1] before subtracting the mean."),
+            ([raw / 255], "forgot to normalise: subtract MNIST_MEAN and divide by MNIST_STD after dividing by 255."),
+            ([raw / 255 / std], "forgot to subtract the mean (MNIST_MEAN) before dividing by the std."),
+            ([raw / 255 - mean], "forgot to divide by the std (MNIST_STD) after subtracting the mean."),
+            ([(raw / 255 - std) / mean], "swapped the mean and the std: subtract MNIST_MEAN, divide by MNIST_STD."),
+        ])
+        raise _NotYet(diagnosis or f"{call} differs from prepare_images by up to "
+                                   f"{(got - expected).abs().max().item():.3g}; pad, divide by 255, then subtract "
+                                   "MNIST_MEAN and divide by MNIST_STD.")
+    return "your images match lenet_course.data.prepare_images: padded to 32x32 and normalised."
+
+
+# --- the C1 chapter ----------------------------------------------------------------------------
+
+
+def _conv2d(image: np.ndarray, kernel: np.ndarray, bias: float) -> np.ndarray:
+    """One map of a stride-1 convolution (cross-correlation, as every CNN library computes it)."""
+    out = F.conv2d(torch.from_numpy(image)[None, None], torch.from_numpy(kernel)[None, None],
+                   torch.tensor([bias], dtype=torch.float64))
+    return out[0, 0].numpy()
+
+
+@_checker
+def check_convolve(fn: Callable[[np.ndarray, np.ndarray, float], np.ndarray]) -> str:
+    """Check ``fn(image, kernel, bias)``: (H, W) and (k, k) NumPy arrays and a float -> the
+    (H-k+1, W-k+1) feature map, against ``torch.nn.functional.conv2d``. Used in the C1 chapter."""
+    _require_function(fn, "check_convolve(convolve)")
+    rng = np.random.default_rng(0)
+    cases = [(rng.standard_normal((6, 6)), rng.standard_normal((3, 3)), 0.5),
+             (rng.standard_normal((7, 9)), rng.standard_normal((3, 3)), -1.25),  # odd, wider than tall
+             (rng.standard_normal((11, 8)), rng.standard_normal((5, 5)), 2.0),  # taller than wide
+             (rng.standard_normal((5, 5)), rng.standard_normal((5, 5)), 0.75)]  # one window only
+    got, expected = [], []
+    for image, kernel, bias in cases:
+        k = kernel.shape[0]
+        call = f"{_name(fn)}(image {image.shape}, kernel {kernel.shape}, bias={bias})"
+        out = _array(_call(fn, call, image.copy(), kernel.copy(), bias), call)
+        h, w = image.shape[0] - k + 1, image.shape[1] - k + 1
+        if out.shape != (h, w):
+            if out.shape in ((h - 1, w - 1), (h + 1, w + 1)):
+                cause = "off by one: the last window starts at row H - k, so there are H - k + 1 rows"
+            elif out.shape == image.shape:
+                cause = "as large as the image: without padding each side shrinks by k - 1"
+            elif out.shape == (w, h):
+                cause = "rows and columns swapped: rows come from H (image.shape[0])"
+            else:
+                cause = "a stride-1 convolution without padding gives (H - k + 1, W - k + 1)"
+            raise _NotYet(f"{call} has shape {out.shape}, expected {(h, w)}: {cause}.")
+        got.append(out)
+        expected.append(_conv2d(image, kernel, bias))
+    if _same(got, expected, 1e-4):
+        return f"your convolution matches F.conv2d on all {len(cases)} cases, non-square ones included."
+    flipped = [_conv2d(image, kernel[::-1, ::-1].copy(), bias) for image, kernel, bias in cases]
+    diagnosis = _matching(got, [
+        ([e - b for e, (_, _, b) in zip(expected, cases)], "every value is off by exactly the bias: "
+         "forgot to add the bias."),
+        (flipped, "flipped the kernel: that is the textbook convolution, but CNN layers (and F.conv2d) "
+         "slide the kernel as it is (cross-correlation)."),
+        ([f - b for f, (_, _, b) in zip(flipped, cases)], "flipped the kernel and forgot the bias: slide the kernel "
+         "as it is and add the bias."),
+        ([e + b for e, (_, _, b) in zip(expected, cases)], "the bias is added twice (or once per window row): "
+         "add it once to each output value."),
+    ], tol=1e-4)
+    raise _NotYet(diagnosis or "the values differ from F.conv2d: each output is sum(image window * kernel) + bias, "
+                               "with the window's top-left corner at the output position.")
+
+
+# --- the S2 chapter ----------------------------------------------------------------------------
+
+
+@_checker
+def check_max_pool(fn: Callable[[np.ndarray], np.ndarray]) -> str:
+    """Check ``fn(fmap)``: (H, W) NumPy with even H and W -> (H/2, W/2), the maximum of each 2x2 block,
+    against ``F.max_pool2d``. Used in the S2 chapter."""
+    _require_function(fn, "check_max_pool(max_pool)")
+    rng = np.random.default_rng(1)
+    cases = [rng.standard_normal((4, 4)), rng.standard_normal((6, 8)), rng.standard_normal((10, 4)),
+             -np.abs(rng.standard_normal((4, 6))) - 0.1, rng.standard_normal((2, 2))]  # all negative; one block
+    got, expected, pooled = [], [], []
+    for fmap in cases:
+        call = f"{_name(fn)}(fmap of shape {fmap.shape})"
+        out = _array(_call(fn, call, fmap.copy()), call)
+        h, w = fmap.shape[0] // 2, fmap.shape[1] // 2
+        if out.shape != (h, w):
+            if out.shape == (fmap.shape[0] - 1, fmap.shape[1] - 1):
+                cause = "that is stride 1 (overlapping windows); move the window 2 pixels at a time"
+            elif out.shape == (w, h):
+                cause = "transposed: the rows of the output come from the rows of fmap"
+            elif out.shape == fmap.shape:
+                cause = "the map did not shrink: each 2x2 block gives one value"
+            else:
+                cause = "non-overlapping 2x2 blocks halve each side"
+            raise _NotYet(f"{call} has shape {out.shape}, expected {(h, w)}: {cause}.")
+        got.append(out)
+        t = torch.from_numpy(fmap)[None, None]
+        expected.append(F.max_pool2d(t, 2)[0, 0].numpy())
+        pooled.append(t)
+    if _same(got, expected, 1e-6):
+        return f"your pooling matches F.max_pool2d on all {len(cases)} maps, non-square ones included."
+    diagnosis = _matching(got, [
+        ([F.avg_pool2d(t, 2)[0, 0].numpy() for t in pooled], "averaged instead of taking the maximum: "
+         "that is average pooling; S2 keeps the largest value of each block (.max())."),
+        ([4 * F.avg_pool2d(t, 2)[0, 0].numpy() for t in pooled], "summed each block (the 1998 subsampling); "
+         "this S2 takes the maximum of each block."),
+        ([-F.max_pool2d(-t, 2)[0, 0].numpy() for t in pooled], "took the minimum: S2 keeps the largest value."),
+        ([e.T for e in expected], "transposed: output[i, j] is the block at rows 2i..2i+1 and columns 2j..2j+1."),
+        ([np.maximum(e, 0.0) for e in expected], "negative maps come out as 0: the running maximum started at 0; "
+         "start it at the block's first value (or use .max())."),
+    ], tol=1e-6)
+    raise _NotYet(diagnosis or "the values differ from F.max_pool2d: output[i, j] is the largest of "
+                               "fmap[2i:2i+2, 2j:2j+2].")
+
+
+# --- the C3 chapter ----------------------------------------------------------------------------
+
+
+@_checker
+def check_c3_parameters(fn: Callable[[tuple[tuple[int, ...], ...]], int]) -> str:
+    """Check ``fn(table)``: trainable parameters of a 5x5 convolution wired by a connection table like
+    :data:`lenet_course.classic.C3_TABLE` (map ``o`` reads the input maps ``table[o]``).
+
+    The reference is the parameter count of :class:`lenet_course.classic.PartialConv2d` built from
+    the same table. Used in the C3 chapter.
+    """
+    _require_function(fn, "check_c3_parameters(c3_parameters)")
+    full = tuple(tuple(range(6)) for _ in range(16))
+    tables = [classic.C3_TABLE, full, ((0,),), ((0, 1), (1, 2, 3)), ((2,), (0, 1, 2, 3, 4, 5), (1, 4))]
+    k2 = 5 * 5
+    got, expected = [], []
+    for table in tables:
+        label = "C3_TABLE" if table == classic.C3_TABLE else "the full table" if table == full else repr(table)
+        call = f"{_name(fn)}({label})"
+        got.append(_count(_call(fn, call, copy.deepcopy(table)), call))
+        in_maps = 1 + max(i for inputs in table for i in inputs)
+        expected.append(shapes.count_parameters(_reference(classic.PartialConv2d, table, in_maps=in_maps)))
+    if got == expected:
+        return f"{got[0]:,} parameters for C3_TABLE, and right on all {len(tables)} tables."
+    reads = [[len(inputs) for inputs in table] for table in tables]
+    widest = [max(r) for r in reads]
+    diagnosis = _matching(got, [
+        ([sum(r) * k2 for r in reads], "forgot the bias: each output map has one bias, + 1 per map."),
+        ([len(r) * (w * k2 + 1) for r, w in zip(reads, widest)], "counted every map as fully connected: "
+         "map o has a 5x5 kernel only for each input map listed in table[o]."),
+        ([len(r) * (6 * k2 + 1) for r in reads], "counted every map as reading all 6 input maps: "
+         "map o has a 5x5 kernel only for each input map listed in table[o]."),
+        ([sum(r) * (k2 + 1) for r in reads], "one bias per connection: each output map has one bias, "
+         "however many input maps it reads."),
+        ([sum(r) + len(r) for r in reads], "one weight per connection: each connection is a whole 5x5 kernel "
+         "(25 weights)."),
+    ])
+    i = next(i for i, (g, e) in enumerate(zip(got, expected)) if g != e)
+    raise _NotYet(diagnosis or f"{got[i]:,} for table {tables[i]!r}, expected {expected[i]:,}: "
+                               "add len(inputs) * 25 + 1 over the maps.")
+
+
+# --- the S4 chapter ----------------------------------------------------------------------------
+
+
+@_checker
+def check_flatten_size(fn: Callable[[int], int]) -> str:
+    """Check ``fn(input_size)``: LeNet-5's flatten length for a square input of that size. Used in the S4 chapter."""
+    _require_function(fn, "check_flatten_size(flatten_size)")
+    sizes = (32, 28, 36, 33, 64, 100)  # 33: pooling an odd side rounds down
+    got = [_number(_call(fn, f"{_name(fn)}({n})", n), f"{_name(fn)}({n})") for n in sizes]
+    expected = [flatten_features(n) for n in sizes]
+    if got == expected:
+        return f"your function gives the flatten length for all {len(sizes)} input sizes tried."
+    sides = [int((e // 16) ** 0.5) for e in expected]
+    diagnosis = _matching(got, [
+        ([expected[0]] * len(sizes), f"returned {expected[0]} for every size: compute it from input_size "
+         "(C1, S2, C3, S4), don't type it in."),
+        ([s * s for s in sides], "forgot to multiply by the 16 maps of S4."),
+        ([6 * s * s for s in sides], "multiplied by 6 maps: S4 has the 16 maps of C3."),
+    ])
+    i = next(i for i, (g, e) in enumerate(zip(got, expected)) if g != e)
+    if diagnosis is None and got[i] != int(got[i]):
+        diagnosis = f"{_name(fn)}({sizes[i]}) returned {got[i]}: use // when halving (pooling rounds down)."
+    raise _NotYet(diagnosis or f"{_name(fn)}({sizes[i]}) returned {got[i]:g}, expected {expected[i]}; chain C1, S2, "
+                               "C3 and S4 and multiply by the 16 maps.")
+
+
+# --- the F5, F6 and output chapter (and the training loop) -------------------------------------
+
+
+@_checker
+def check_softmax(fn: Callable[[torch.Tensor], torch.Tensor]) -> str:
+    """Check ``fn(logits)``: (N, 10) scores -> probabilities along dim 1, against ``torch.softmax``,
+    large logits included. Used in the F5/F6/output chapter and the training-loop chapter."""
+    _require_function(fn, "check_softmax(softmax)")
+    g = torch.Generator().manual_seed(2)
+    big = torch.zeros(2, 10)
+    big[0, 3], big[1] = 1000.0, torch.linspace(-1000.0, -990.0, 10)
+    cases = [("(4, 10) logits", 3 * torch.randn(4, 10, generator=g)),
+             ("(1, 10) logits", torch.randn(1, 10, generator=g)),
+             ("(3, 10) logits near 1000", 1000 + 5 * torch.randn(3, 10, generator=g)),
+             ("(2, 10) logits of +-1000", big)]
+    for label, logits in cases:
+        call = f"{_name(fn)}({label})"
+        got = _tensor(_call(fn, call, logits.clone()), call)
+        x = logits.double()
+        expected = torch.softmax(x, dim=1)
+        if got.shape != expected.shape:
+            raise _NotYet(f"{call} has shape {_shape(got)}, expected {_shape(expected)}: one probability per "
+                          "class for every row.")
+        if _same(got, expected, 1e-5):
+            continue
+        if not torch.isfinite(got).all():
+            raise _NotYet(f"{call} gave nan or inf: exp overflows for large logits; subtract each row's maximum "
+                          "first (softmax does not change when every logit of a row moves by the same amount).")
+        diagnosis = _matching([got], [
+            ([torch.softmax(x, dim=0)], "wrong axis: the columns sum to 1; normalise along dim=1 (one row per image)."),
+            ([torch.exp(x)], "forgot to normalise: divide each row's exponentials by their sum."),
+            ([torch.exp(x - x.amax(dim=1, keepdim=True))], "forgot to normalise: divide each row's exponentials "
+             "by their sum."),
+            ([torch.exp(x) / torch.exp(x).sum()], "normalised over the whole batch: sum along dim=1 with "
+             "keepdim=True, so each row sums to 1."),
+            ([torch.log_softmax(x, dim=1)], "returned log-probabilities (log_softmax); the question asks for "
+             "probabilities."),
+        ])
+        raise _NotYet(diagnosis or f"{call} differs from torch.softmax(logits, dim=1) by up to "
+                                   f"{(got - expected).abs().max().item():.3g}.")
+    return "your softmax matches torch.softmax, large logits included."
+
+
+# --- the receptive fields chapter --------------------------------------------------------------
+
+
+def _lenet_windows() -> list[tuple[str, int, int]]:
+    """(name, kernel, stride) of LeNet-5's convolution and pooling layers, read off the model."""
+    windows = []
+    for name, module in _reference(LeNet5).named_children():
+        if isinstance(module, (nn.Conv2d, nn.MaxPool2d)):
+            kernel = module.kernel_size if isinstance(module.kernel_size, int) else module.kernel_size[0]
+            stride = module.stride if isinstance(module.stride, int) else module.stride[0]
+            windows.append((name, kernel, stride))
+    return windows
+
+
+def _field_size(layers: list[tuple[int, int]], jump_first: bool = False, use_jump: bool = True) -> int:
+    """The receptive-field rule (size += (k - 1) * jump; jump *= s), and two usual slips of it."""
+    size, jump = 1, 1
+    for k, s in layers:
+        if jump_first:
+            jump *= s
+        size += (k - 1) * (jump if use_jump else 1)
+        if not jump_first:
+            jump *= s
+    return size
+
+
+@_checker
+def check_receptive_field(layer: str, answer: int) -> str:
+    """Check a hand-computed receptive-field side (in input pixels) for one layer of :class:`LeNet5`.
+    Used in the receptive fields chapter."""
+    value = _answer(answer, "number of pixels")
+    fields = {f.name: f.size for f in shapes.receptive_fields(_reference(LeNet5))}
     if layer not in fields:
-        return _verdict(False, "", f"{layer!r} is not a layer of LeNet5; try one of {list(fields)}.")
-    return _verdict(int(answer) == fields[layer], f"a {layer} unit sees {fields[layer]}x{fields[layer]} input pixels.",
-                    f"{answer} is not the receptive field of {layer}; add (kernel - 1) x jump for each layer on the way.")
+        raise _NotYet(f"{layer!r} is not a layer of LeNet5; try one of {list(fields)}.")
+    if value == fields[layer]:
+        return f"each {layer} unit sees {fields[layer]}x{fields[layer]} input pixels."
+    windows = _lenet_windows()
+    names = [name for name, _, _ in windows]
+    hint = "add (kernel - 1) x jump for each layer on the way, the jump being the product of the strides below"
+    if layer in names:
+        below = [(k, s) for _, k, s in windows[: names.index(layer) + 1]]
+        if value == _field_size(below, use_jump=False):
+            hint = "forgot the jump: above a stride-2 layer each step of the kernel moves further in the input"
+        elif value == _field_size(below, jump_first=True):
+            hint = "a layer's own stride only spreads the layers above it: grow the size first, then multiply the jump"
+    if abs(value - fields[layer]) == 1:
+        hint = "off by one: start from 1 pixel and add (kernel - 1) x jump for each layer"
+    raise _NotYet(f"{value:g} is not the receptive field of {layer}: {hint}.")
+
+
+@_checker
+def check_receptive_field_size(fn: Callable[[list[tuple[int, int]]], int]) -> str:
+    """Check ``fn(layers)``: a list of (kernel, stride) pairs from the input up -> the side, in input pixels,
+    of one top unit's receptive field. LeNet-5's stacks are checked against
+    :func:`lenet_course.shapes.receptive_fields`. Used in the receptive fields chapter."""
+    _require_function(fn, "check_receptive_field_size(receptive_field_size)")
+    windows = _lenet_windows()
+    fields = {f.name: f.size for f in shapes.receptive_fields(_reference(LeNet5))}
+    stacks = [([(k, s) for _, k, s in windows[: i + 1]], fields[windows[i][0]]) for i in range(len(windows))]
+    for layers in ([(3, 1), (3, 1), (3, 1)], [(7, 2), (3, 2), (3, 1)], [(2, 2), (2, 2), (2, 2)], [(1, 1)]):
+        stacks.append((layers, _field_size(layers)))
+    got = []
+    for layers, _ in stacks:
+        call = f"{_name(fn)}({layers})"
+        got.append(_count(_call(fn, call, list(layers)), call))
+    expected = [size for _, size in stacks]
+    if got == expected:
+        return f"your rule gives every stack tried, LeNet-5's C1 to S4 ({', '.join(map(str, expected[:4]))}) included."
+    diagnosis = _matching(got, [
+        ([_field_size(layers, use_jump=False) for layers, _ in stacks], "forgot to multiply the jump by the stride: "
+         "above a stride-2 layer each step of a kernel moves 2 (then 4, ...) input pixels."),
+        ([_field_size(layers, jump_first=True) for layers, _ in stacks], "multiplied the jump before growing the "
+         "size: a layer's own stride only spreads the layers above it."),
+        ([e - 1 for e in expected], "off by one (one short): start from size 1, a single pixel."),
+        ([e + 1 for e in expected], "off by one (one too many): start from size 1 and add (k - 1) x jump, not k x jump."),
+    ])
+    i = next(i for i, (g, e) in enumerate(zip(got, expected)) if g != e)
+    raise _NotYet(diagnosis or f"{_name(fn)}({stacks[i][0]}) returned {got[i]}, expected {expected[i]}: "
+                               "size += (k - 1) * jump, then jump *= s.")
+
+
+# --- the weight sharing chapter ----------------------------------------------------------------
+
+
+@_checker
+def check_shared_parameters(fn: Callable[[int, int, int, int, bool], int]) -> str:
+    """Check ``fn(in_maps, out_maps, kernel_size, out_size, shared)``: a convolution layer's parameters with
+    weight sharing (one kernel and bias per output map) and without (every output position has its own).
+    Used in the weight sharing chapter."""
+    _require_function(fn, "check_shared_parameters(shared_parameters)")
+    layers = [(1, 6, 5, 28), (6, 16, 5, 10), (3, 4, 3, 7), (2, 5, 1, 9)]
+    cases = [(*layer, shared) for layer in layers for shared in (True, False)]
+    got = []
+    for case in cases:
+        call = f"{_name(fn)}{case}"
+        got.append(_count(_call(fn, call, *case), call))
+    shared_count = [shapes.conv_parameters(i, o, k) for i, o, k, _, _ in cases]
+    local_count = [shapes.conv_connections(i, o, k, n) for i, o, k, n, _ in cases]  # one weight per connection
+    expected = [s if sh else u for s, u, (*_, sh) in zip(shared_count, local_count, cases)]
+    if got == expected:
+        return f"right with and without sharing: C1 has {expected[0]:,} parameters shared, {expected[1]:,} not."
+    weights = [o * i * k * k for i, o, k, _, _ in cases]
+    positions = [n * n for *_, n, _ in cases]
+    diagnosis = _matching(got, [
+        ([w if sh else w * p for w, p, (*_, sh) in zip(weights, positions, cases)], "forgot the bias: "
+         "+ 1 per kernel (per output map when shared, per output unit when not)."),
+        (shared_count, "ignored `shared`: without sharing, every one of the out_size x out_size positions "
+         "has its own kernel and bias."),
+        (local_count, "ignored `shared`: with sharing, one kernel and one bias serve every position of a map."),
+        ([s if sh else w * p + o for s, w, p, (_, o, _, _, sh) in zip(shared_count, weights, positions, cases)],
+         "without sharing each position also has its own bias: out_maps x out_size**2 x (in_maps x k x k + 1)."),
+    ])
+    i = next(i for i, (g, e) in enumerate(zip(got, expected)) if g != e)
+    raise _NotYet(diagnosis or f"{_name(fn)}{cases[i]} returned {got[i]:,}, expected {expected[i]:,}.")
+
+
+# --- the training-loop chapter -----------------------------------------------------------------
+
+
+def _parameters(model: nn.Module) -> list[torch.Tensor]:
+    return [p.detach().clone() for p in model.parameters()]
+
+
+def _same_parameters(a: list[torch.Tensor], b: list[torch.Tensor]) -> bool:
+    return all(torch.allclose(x, y, rtol=1e-5, atol=1e-6) for x, y in zip(a, b, strict=True))
+
+
+def _steps_without_zero_grad(start: nn.Module, X: torch.Tensor, y: torch.Tensor, steps: int) -> nn.Module:
+    """A copy of ``start`` after ``steps`` SGD steps whose gradients were never zeroed (they add up)."""
+    model = copy.deepcopy(start)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    for _ in range(steps):
+        F.cross_entropy(model(X), y).backward()
+        optimizer.step()
+    return model
+
+
+@_checker
+def check_train_step(fn: Callable[[nn.Module, torch.optim.Optimizer, torch.Tensor, torch.Tensor], float]) -> str:
+    """Check ``fn(model, optimizer, X, y)``: one training step with cross-entropy, returning the batch's loss.
+
+    Two calls on a LeNet5 with ``SGD(lr=0.1)`` are compared with reference steps on an identical
+    copy. The loss may come back as a float or a 0-d tensor (``loss.item()`` is the habit to keep).
+    Used in the training-loop chapter.
+    """
+    _require_function(fn, "check_train_step(train_step)")
+    start = _reference(LeNet5)
+    g = torch.Generator().manual_seed(0)
+    X, y = torch.randn(8, 1, 32, 32, generator=g), torch.randint(0, 10, (8,), generator=g)
+    model, reference = copy.deepcopy(start), copy.deepcopy(start)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    ref_optimizer = torch.optim.SGD(reference.parameters(), lr=0.1)
+    tensor_loss = False
+    for step in (1, 2):
+        before = _parameters(model)
+        call = f"{_name(fn)}(model, optimizer, X, y) (call {step})"
+        out = _call(fn, call, model, optimizer, X.clone(), y.clone(), none_is_stub=False)
+        ref_optimizer.zero_grad()
+        ref_loss = F.cross_entropy(reference(X), y)
+        ref_loss.backward()
+        ref_optimizer.step()
+        after = _parameters(model)
+        unchanged = _same_parameters(before, after)
+        if out is None or out is Ellipsis:
+            if step == 1 and unchanged:
+                raise _stub(fn, out)
+            raise _NotYet(f"{call} returned {out!r}: end the step with `return loss.item()`.")
+        if unchanged:
+            if all(p.grad is None or not p.grad.any() for p in model.parameters()):
+                raise _NotYet("the weights did not change and there are no gradients: forgot loss.backward() "
+                              "(so optimizer.step() had nothing to apply).")
+            raise _NotYet("the weights did not change although the gradients are there: forgot optimizer.step().")
+        if not _same_parameters(after, _parameters(reference)):
+            if step == 2 and _same_parameters(after, _parameters(_steps_without_zero_grad(start, X, y, 2))):
+                raise _NotYet("the first step is right but the second moved the weights too far: forgot "
+                              "optimizer.zero_grad(), so the gradients of both batches added up.")
+            raise _NotYet(f"after {call} the weights differ from one SGD step on F.cross_entropy(model(X), y): "
+                          "zero the gradients, compute the loss, backward(), step().")
+        tensor_loss = tensor_loss or isinstance(out, torch.Tensor)
+        loss = _number(out, call)
+        if abs(loss - ref_loss.item()) > 1e-5 * max(1.0, abs(ref_loss.item())):
+            raise _NotYet(f"the step is right but {call} returned {loss:.6g}, not the batch's loss "
+                          f"{ref_loss.item():.6g}: return the cross-entropy computed before the step.")
+    tip = " (tip: return loss.item(), a plain float, so the loss keeps no graph alive)" if tensor_loss else ""
+    return f"two steps match the reference SGD steps, and the losses are right{tip}."
+
+
+# --- the distortions chapter -------------------------------------------------------------------
+
+
+@_checker
+def check_shift(fn: Callable[[torch.Tensor, int, int], torch.Tensor]) -> str:
+    """Check ``fn(X, dy, dx)``: every image of X (N, 1, H, W) moved down by dy and right by dx whole
+    pixels, the uncovered border filled with the background; reference
+    :func:`lenet_course.data.translate`. Used in the distortions chapter."""
+    _require_function(fn, "check_shift(shift)")
+    g = torch.Generator().manual_seed(3)
+    X = torch.randn(3, 1, 8, 6, generator=g)  # a batch of non-square images, negative values included
+    bg = data.BACKGROUND
+    got, cases = [], [(1, 2), (-2, 1), (0, -3), (3, 0), (-1, -2)]
+    for dy, dx in cases:
+        call = f"{_name(fn)}(X of shape {_shape(X)}, dy={dy}, dx={dx})"
+        out = _tensor(_call(fn, call, X.clone(), dy, dx), call)
+        if out.shape != X.shape:
+            raise _NotYet(f"{call} has shape {_shape(out)}, expected {_shape(X)}: keep the frame; what moves out "
+                          "is lost, and the uncovered border is filled with the background.")
+        got.append(out)
+    x = X.double()
+    expected = [data.translate(x, dy, dx) for dy, dx in cases]
+    if _same(got, expected):
+        return f"your shift matches lenet_course.data.translate on all {len(cases)} shifts, in every direction."
+    border = [data.translate(torch.zeros_like(x), dy, dx) != 0 for dy, dx in cases]
+    diagnosis = _matching(got, [
+        ([e.masked_fill(b, 0.0) for e, b in zip(expected, border)], "filled with 0 instead of the background: "
+         f"after normalising, black is lenet_course.data.BACKGROUND ({bg:.4f}); 0 is mid-grey."),
+        ([data.translate(x, -dy, -dx) for dy, dx in cases], "moved the wrong way: positive dy moves down and "
+         "positive dx moves right."),
+        ([data.translate(x, dx, dy) for dy, dx in cases], "swapped dy and dx: dy moves rows (dim -2), dx columns (dim -1)."),
+        ([torch.roll(x, (dy, dx), dims=(-2, -1)) for dy, dx in cases], "wrapped around (torch.roll): pixels that "
+         "leave one edge must be lost, and the uncovered border filled with the background."),
+        ([torch.roll(x, (-dy, -dx), dims=(-2, -1)) for dy, dx in cases], "wrapped around (torch.roll), and the "
+         "wrong way: positive dy moves down; what leaves the frame is lost, the border filled with the background."),
+    ])
+    i = next(i for i, (a, e) in enumerate(zip(got, expected)) if not _same(a, e))
+    raise _NotYet(diagnosis or f"{_name(fn)}(X, dy={cases[i][0]}, dx={cases[i][1]}) differs from "
+                               "lenet_course.data.translate: move down by dy, right by dx, fill with the background.")
+
+
+# --- the 1998 network chapter ------------------------------------------------------------------
+
+
+@_checker
+def check_squash(fn: Callable[[torch.Tensor], torch.Tensor]) -> str:
+    """Check ``fn(a)``: the paper's squashing function f(a) = A tanh(S a), A = 1.7159, S = 2/3, on
+    tensors of any shape; reference :func:`lenet_course.classic.squash`. Used in the 1998 chapter."""
+    _require_function(fn, "check_squash(squash)")
+    g = torch.Generator().manual_seed(4)
+    cases = [torch.linspace(-3.0, 3.0, 13), torch.randn(2, 3, 4, 5, generator=g), torch.tensor([-10.0, -1.0, 1.0, 10.0])]
+    got = []
+    for a in cases:
+        call = f"{_name(fn)}(a of shape {_shape(a)})"
+        out = _tensor(_call(fn, call, a.clone()), call)
+        if out.shape != a.shape:
+            raise _NotYet(f"{call} has shape {_shape(out)}, expected {_shape(a)}: apply f to every value.")
+        got.append(out)
+    xs = [a.double() for a in cases]
+    if _same(got, [classic.squash(x) for x in xs]):
+        return "your f(a) = A tanh(S a) matches the paper's: f(1) = 1 and f(-1) = -1."
+    A, S = classic.A, classic.S
+    diagnosis = _matching(got, [
+        ([torch.tanh(x) for x in xs], f"that is plain tanh: forgot A = {A} and S = 2/3 (f(a) = A tanh(S a))."),
+        ([A * torch.tanh(x) for x in xs], "forgot S: the slope factor 2/3 goes inside the tanh, A tanh(S a)."),
+        ([torch.tanh(S * x) for x in xs], f"forgot A: multiply the tanh by A = {A}."),
+        ([A * torch.tanh(x / S) for x in xs], "used S = 3/2: the paper's S is 2/3, so f(1) = 1."),
+        ([S * torch.tanh(A * x) for x in xs], "swapped A and S: f(a) = 1.7159 tanh(2a/3)."),
+    ])
+    raise _NotYet(diagnosis or "the values differ from f(a) = 1.7159 tanh(2a/3); check f(1) == 1.")
+
+
+# --- the PyTorch implementation chapter --------------------------------------------------------
+
+
+@_checker
+def check_output_size(fn: Callable[..., int]) -> str:
+    """Check ``fn(size, kernel_size, stride=1, padding=0)`` against the output-size rule. Used in the
+    PyTorch implementation chapter."""
+    _require_function(fn, "check_output_size(output_size)")
+    cases = [(32, 5, 1, 0), (28, 2, 2, 0), (14, 5, 1, 0), (10, 2, 2, 0), (28, 5, 1, 2), (32, 3, 2, 1), (7, 7, 1, 0),
+             (9, 3, 2, 0)]
+    got = []
+    for size, k, s, p in cases:
+        call = f"{_name(fn)}({size}, {k}, stride={s}, padding={p})"
+        got.append(_number(_call(fn, call, size, k, stride=s, padding=p), call))
+    expected = [shapes.conv_output_size(*case) for case in cases]
+    if got == expected:
+        return f"your function agrees with the rule on all {len(cases)} cases."
+    diagnosis = _matching(got, [
+        ([(n + 2 * p - k) / s + 1 for n, k, s, p in cases], "used / instead of //: a size is a whole number "
+         "(the last partial window is dropped)."),
+        ([e - 1 for e in expected], "off by one (one short): the window fits at positions 0 .. size - k, "
+         "so add 1."),
+        ([e + 1 for e in expected], "off by one (one too many): (size + 2*padding - kernel_size) // stride + 1."),
+        ([n + 2 * p - k + 1 for n, k, s, p in cases], "ignored stride: divide by it before adding 1."),
+        ([(n - k) // s + 1 for n, k, s, p in cases], "ignored padding: it adds to both sides, size + 2*padding."),
+        ([(n + p - k) // s + 1 for n, k, s, p in cases], "padding is added on both sides: size + 2*padding."),
+    ])
+    i = next(i for i, (g, e) in enumerate(zip(got, expected)) if g != e)
+    n, k, s, p = cases[i]
+    raise _NotYet(diagnosis or f"{_name(fn)}({n}, {k}, stride={s}, padding={p}) returned {got[i]:g}, expected "
+                               f"{expected[i]}; remember (size + 2*padding - kernel_size) // stride + 1.")
+
+
+@_checker
+def check_parameter_count(layer: str, answer: int) -> str:
+    """Check a hand-computed parameter count for one layer of :class:`LeNet5` (``"c1"``, ``"f5"``, ...).
+    Used in the PyTorch implementation chapter."""
+    value = _answer(answer, "count")
+    model = _reference(LeNet5)
+    names = [name for name, _ in model.named_children()]
+    if layer not in names:
+        raise _NotYet(f"{layer!r} is not a layer of LeNet5; try one of {names}.")
+    module = getattr(model, layer)
+    expected = shapes.count_parameters(module)
+    if value == expected:
+        return f"{layer} has {expected:,} parameters." if expected else f"{layer} (pooling) has no parameters."
+    if expected == 0:
+        raise _NotYet(f"{layer} has no parameters: max pooling only picks the largest value of each block.")
+    counts = shapes.layer_counts(model)
+    if value == expected - module.bias.numel():
+        hint = f"forgot the biases: one per output {'map' if isinstance(module, nn.Conv2d) else 'unit'}"
+    elif value == counts[layer]["connections"] and value != expected:
+        hint = "that is the number of connections; with shared weights, each map has one kernel and one bias"
+    else:
+        hint = "count the weights (out x in x k x k for a convolution, out x in for a linear layer) and add one " \
+               "bias per output"
+    raise _NotYet(f"{value:,g} is not the parameter count of {layer}: {hint}.")
+
+
+@_checker
+def check_lenet5(model: nn.Module) -> str:
+    """Check that a learner's LeNet-5 maps (N, 1, 32, 32) to (N, 10) with the article's parameter count.
+    Used in the PyTorch implementation chapter."""
+    if model is None or model is Ellipsis:
+        raise _NotYet(f"the model is still the stub ({model!r}): build it, then run this cell again.")
+    if isinstance(model, type):
+        raise _NotYet(f"got the class {model.__name__}, not a model: pass an instance, {model.__name__}().")
+    if not isinstance(model, nn.Module):
+        raise _NotYet(f"expected an nn.Module, got a {type(model).__name__}.")
+    expected_params = shapes.count_parameters(_reference(LeNet5))
+    device = next((p.device for p in model.parameters()), torch.device("cpu"))
+    call = f"{_name(model)} on a (2, 1, 32, 32) batch"
+    with torch.no_grad():
+        out = _call(model, call, torch.zeros(2, 1, 32, 32, device=device))
+    if not isinstance(out, torch.Tensor):
+        raise _NotYet(f"{call} returned a {type(out).__name__}; forward should return the (N, 10) logits.")
+    if tuple(out.shape) != (2, 10):
+        raise _NotYet(f"output shape is {tuple(out.shape)}, expected (2, 10): one score per digit class.")
+    params = shapes.count_parameters(model)
+    if params != expected_params:
+        raise _NotYet(f"{params:,} parameters, expected {expected_params:,}; compare each layer's size with the "
+                      "article's (checks.check_parameter_count helps layer by layer).")
+    return f"output (N, 10) and {params:,} parameters, as in the article."
