@@ -13,9 +13,10 @@ book: $(VENV)/.installed
 test: $(VENV)/.installed
 	$(BIN)/pytest
 
-# JupyterLab on the chapters, installed into .venv on first use.
+# JupyterLab on the chapters, installed into .venv on first use, with jupyterlab-myst so the
+# chapters' MyST markup (glossary terms, cross-references) renders as on the website.
 lab: $(VENV)/.installed
-	$(BIN)/python -c "import jupyterlab" 2>/dev/null || $(BIN)/pip install -q "jupyterlab>=4"
+	$(BIN)/python -c "import jupyterlab_myst" 2>/dev/null || $(BIN)/pip install -q "jupyterlab>=4" jupyterlab-myst
 	$(BIN)/jupyter lab book/
 
 install: $(VENV)/.installed

@@ -105,3 +105,47 @@ def test_ruff_is_clean_on_the_package_the_tests_and_the_notebooks():
     result = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", "lenet_course", "tests", "book"],
                             cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-1000:]
+
+
+# --- exercises: numbered, answered, folded wherever a learner meets them ------------------------
+
+CHAPTERS = [ROOT / f"{entry}.ipynb" for entry in toc_files() if (ROOT / f"{entry}.ipynb").exists()]
+EXERCISE = re.compile(r"^\*\*Exercise (\d+)\. ", re.M)
+SOLUTION_START = '<details class="solution">\n<summary>Solution</summary>\n\n'
+HIDDEN_SOLUTION = {"tags": ["hide-cell"], "cellView": "form",
+                   "jupyter": {"source_hidden": True, "outputs_hidden": True}}
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_exercises_are_numbered_answered_and_checked(path):
+    nb = json.loads(path.read_text())
+    markdown = ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown"]
+    numbers = [int(n) for text in markdown for n in EXERCISE.findall(text)]
+    assert len(numbers) >= 3, f"{path.name} has {len(numbers)} exercises; at least 3"
+    assert numbers == list(range(1, len(numbers) + 1)), f"{path.name} numbers its exercises {numbers}"
+    for text in markdown:
+        if EXERCISE.search(text):
+            assert len(EXERCISE.findall(text)) == 1, f"{path.name}: one exercise per cell"
+            assert SOLUTION_START in text and text.rstrip().endswith("</details>"), (
+                f"{path.name}: exercise {EXERCISE.search(text).group(1)} needs its folded solution")
+    code = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
+    assert re.search(r"\bcheck_\w+\(", code), f"{path.name} calls no exercise checker"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_no_solution_or_answer_is_left_unfolded(path):
+    nb = json.loads(path.read_text())
+    for i, cell in enumerate(nb["cells"]):
+        source = "".join(cell["source"])
+        meta = cell.get("metadata", {})
+        tags = meta.get("tags", [])
+        assert "{admonition} Solution" not in source, f"{path.name} cell {i}: a solution in a MyST block shows in Colab"
+        if cell["cell_type"] != "code":
+            continue
+        if source.startswith("# @title Solution"):
+            assert {k: meta.get(k) for k in HIDDEN_SOLUTION} == HIDDEN_SOLUTION, f"{path.name} cell {i}: fold the solution"
+        elif "remove-cell" in tags and "google.colab" not in source:
+            assert meta.get("jupyter", {}).get("source_hidden") is True, (
+                f"{path.name} cell {i}: a hidden check cell must be collapsed in the notebook too")
+        if "remove-cell" not in tags and not source.startswith("# @title Solution"):
+            assert not re.search(r"\b\w+_solution\(", source), f"{path.name} cell {i} shows a solution"

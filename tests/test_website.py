@@ -148,14 +148,14 @@ def test_the_convolution_animation_plays(page, server):
     assert slider.input_value() != start, "the animation did not advance after pressing play"
 
 
-def test_solutions_are_hidden_until_opened(page, server):
-    page.goto(f"{server}/book/14_pytorch_implementation.html", wait_until="networkidle")
-    solution = page.locator("main .admonition.dropdown").first
-    body = solution.locator("p:not(.admonition-title)").first
-    assert not body.is_visible()
-    solution.locator(".admonition-title").first.click()
+def test_solution_code_is_folded_until_opened(page, server):
+    page.goto(f"{server}/book/04_c1.html", wait_until="networkidle")
+    cell = page.locator("main div.cell.tag_hide-cell").first
+    code = cell.locator("div.cell_input").first
+    assert not code.is_visible()
+    cell.locator("summary").first.click()
     page.wait_for_timeout(300)
-    assert body.is_visible()
+    assert code.is_visible()
 
 
 def test_search_finds_a_chapter(page, server):
@@ -317,3 +317,17 @@ def test_the_page_works_on_a_phone_with_touch(browser, server):
 def test_the_drawing_page_is_linked_from_the_data_flow_chapter(page, server):
     page.goto(f"{server}/book/09_data_flow.html")
     assert page.locator("main a[href*='try_lenet5']").count() >= 1
+
+
+@pytest.mark.parametrize("path", [p for p in toc_pages() if re.search(r"book/\d\d_", p)])
+def test_every_solution_starts_folded_and_opens(page, server, path):
+    page.goto(f"{server}/{path}")
+    solutions = page.locator("main details.solution")
+    assert solutions.count() >= 3, f"{path} shows {solutions.count()} solutions"
+    for k in range(solutions.count()):
+        details = solutions.nth(k)
+        assert details.evaluate("d => !d.open"), f"{path}: solution {k + 1} starts open"
+        details.locator("summary").click()
+        assert details.evaluate("d => d.open"), f"{path}: solution {k + 1} does not open"
+    for cell in page.locator("main div.cell.tag_hide-cell").all():  # folded solution code
+        assert not cell.locator("div.cell_input").first.is_visible(), f"{path}: solution code shows"
