@@ -10,7 +10,7 @@ Uncovered pixels are filled with the background. Introduced in the distortions c
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import torch
 import torch.nn.functional as F
@@ -39,6 +39,10 @@ class Distortion:
         if self.scale >= 1 or self.squeeze >= 1:
             raise ValueError("Distortion.scale and .squeeze must be below 1 (a factor of 0 "
                              "would shrink the digit to nothing).")
+
+    def scaled(self, factor: float) -> "Distortion":
+        """Every range times ``factor``: 0 is no distortion, 2 twice as strong."""
+        return Distortion(*(factor * getattr(self, f.name) for f in fields(self)))
 
 
 def affine_matrices(dx: torch.Tensor, dy: torch.Tensor, scale: torch.Tensor,

@@ -4,7 +4,7 @@ Training feeds whole in-memory tensors: each epoch shuffles the indices once and
 mini-batches out of the (N, 1, 32, 32) tensor already on the device, instead of building
 every image again through per-sample transforms. ``fit`` measures the validation split after
 every epoch; the test split is left for one final score. The recipes (:class:`TrainConfig`'s
-defaults, :func:`fast_config`, :func:`classic_config`) live here too. Introduced in the
+defaults, :func:`fast_config`, :func:`distorted_config`, :func:`classic_config`) live here too. Introduced in the
 training chapter ("Training LeNet-5 step by step"), which writes the same loop by hand; the
 "Training LeNet-5 fast" chapter explains each speed setting.
 """
@@ -81,6 +81,16 @@ def fast_config(device: str | torch.device = "cpu", num_epochs: int = 3) -> Trai
     one-cycle at a high peak rate, no augmentation, bfloat16 where the hardware has it."""
     return TrainConfig(num_epochs=num_epochs, lr=1e-2, max_shift=0,
                        bf16=bf16_supported(device))
+
+
+def distorted_config(**changes) -> TrainConfig:
+    """The recipe of the shipped LeNet-5: the course recipe trained on the paper's random
+    distortions (:class:`~lenet_course.augment.Distortion`) instead of 1-pixel shifts, for 12
+    epochs; strength and length chosen on the validation split in the distortions chapter.
+    ``changes`` override any field."""
+    settings = dict(num_epochs=12, max_shift=0, distortion=Distortion())
+    settings.update(changes)
+    return TrainConfig(**settings)
 
 
 def classic_config(**changes) -> TrainConfig:

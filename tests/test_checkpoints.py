@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from lenet_course import checkpoints
+from lenet_course.augment import distort
 from lenet_course.checkpoints import (
     CheckpointError,
     load_pretrained,
@@ -41,6 +42,26 @@ def test_shipped_weights_score_what_their_metadata_says(mnist, name, loss_fn):
     assert test.accuracy == meta["test_accuracy"]
     assert val.accuracy == meta["val_accuracy"]
     assert test.accuracy >= (0.992 if name == "lenet5" else 0.99)
+
+
+def test_the_shipped_lenet5_survives_real_handwriting(mnist):
+    """Trained on distorted digits: at least 99.3% on the test set as it is, and at least 95%
+    with every test digit moved 3 pixels right and 3 down (the metadata records both)."""
+    meta = pretrained_metadata("lenet5")
+    model = load_pretrained("lenet5")
+    shifted = evaluate(model, distort(mnist.X_test, dx=3, dy=3), mnist.y_test)
+    assert meta["regime"] == "distorted"
+    assert shifted.accuracy == meta["test_accuracy_shifted_3_3"]
+    assert meta["test_accuracy"] >= 0.993 and shifted.accuracy >= 0.95
+
+
+def test_the_shipped_classic_network_is_the_better_matched_regime():
+    meta = pretrained_metadata("lenet5_classic")
+    regimes = meta["regimes"]
+    assert set(regimes) == {"undistorted", "distorted"} and meta["regime"] in regimes
+    gap = {r: abs(1 - v["test_accuracy"] - v["paper_test_error"]) for r, v in regimes.items()}
+    assert meta["regime"] == min(gap, key=gap.get)
+    assert regimes[meta["regime"]]["test_accuracy"] == meta["test_accuracy"]
 
 
 def test_save_then_load_round_trips(tmp_path):
