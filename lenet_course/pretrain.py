@@ -31,13 +31,14 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from .augment import distort
+from .augment import Distortion, distort
 from .checkpoints import PRETRAINED_DIR, load_state, save_pretrained
 from .classic import LeNet5Classic, map_loss
 from .data import MNIST, MNIST_MEAN, MNIST_STD, VAL_SIZE, load_mnist
 from .models import LeNet5
 from .shapes import count_parameters
 from .train import (
+    History,
     LossFn,
     TrainConfig,
     classic_config,
@@ -53,31 +54,31 @@ SWEEP_FACTORS = (0.0, 0.5, 1.0, 1.5)  # strengths tried, as multiples of Distort
 SWEEP_FILE = "distortion_sweep.json"
 
 
-def sweep(data: MNIST, seed: int = 0) -> dict:
+def sweep(data: MNIST, seed: int = 0) -> tuple[dict, dict, dict]:
     """Train LeNet5 at each strength of :data:`SWEEP_FACTORS`, scored on validation only.
 
     The criterion is the mean of the validation accuracy on the digits as they are and moved
-    by :data:`SHIFT_CHECK`: a model for real handwriting should do well on both.
+    by :data:`SHIFT_CHECK`: a model for real handwriting should do well on both. Returns the
+    table, and the trained models and their histories by factor.
     """
     dx, dy = SHIFT_CHECK
     X_moved = distort(data.X_val, dx=dx, dy=dy)
-    rows = []
+    rows, models, histories = [], {}, {}
     for factor in SWEEP_FACTORS:
-        distortion = distorted_config().distortion.scaled(factor) if factor else None
+        distortion = Distortion().scaled(factor) if factor else None
         config = distorted_config(distortion=distortion, seed=seed)
         set_seed(seed)
-        model = LeNet5()
-        history = fit(model, data, config, device="cpu")
-        val = evaluate(model, data.X_val, data.y_val).accuracy
-        moved = evaluate(model, X_moved, data.y_val).accuracy
+        models[factor] = LeNet5()
+        history = histories[factor] = fit(models[factor], data, config, device="cpu")
+        val = evaluate(models[factor], data.X_val, data.y_val).accuracy
+        moved = evaluate(models[factor], X_moved, data.y_val).accuracy
         rows.append({"factor": factor, "config": asdict(config), "val_accuracy": val,
                      "val_accuracy_shifted_3_3": moved, "criterion": (val + moved) / 2,
                      "train_time_s": round(history.train_time_s, 1)})
-        print(json.dumps({k: rows[-1][k] for k in ("factor", "val_accuracy",
-                                                    "val_accuracy_shifted_3_3")}), flush=True)
     best = max(rows, key=lambda row: row["criterion"])
-    return {"criterion": "mean of validation accuracy as is and moved by (3, 3) px",
-            "best_factor": best["factor"], "rows": rows}
+    table = {"criterion": "mean of validation accuracy as is and moved by (3, 3) px",
+             "best_factor": best["factor"], "rows": rows}
+    return table, models, histories
 
 
 def recipe(model: str, regime: str, seed: int = 0) -> TrainConfig:
@@ -90,11 +91,9 @@ def recipe(model: str, regime: str, seed: int = 0) -> TrainConfig:
     return TrainConfig(num_epochs=12, max_shift=0, seed=seed)  # as long as the distorted run
 
 
-def train_and_score(model: torch.nn.Module, data: MNIST, config: TrainConfig,
-                    loss_fn: LossFn) -> dict:
-    """Train ``model``, then score it on validation, on test, and on the shifted test set."""
-    set_seed(config.seed)
-    history = fit(model, data, config, device="cpu", loss_fn=loss_fn)
+def score(model: torch.nn.Module, data: MNIST, config: TrainConfig, history: History,
+          loss_fn: LossFn = F.cross_entropy) -> dict:
+    """The metadata of a trained model: validation, test, and test moved by (3, 3) pixels."""
     val = evaluate(model, data.X_val, data.y_val, loss_fn=loss_fn)
     test = evaluate(model, data.X_test, data.y_test, loss_fn=loss_fn)  # scored once
     dx, dy = SHIFT_CHECK
@@ -113,6 +112,14 @@ def train_and_score(model: torch.nn.Module, data: MNIST, config: TrainConfig,
         "history": {"val_acc": history.val_acc,
                     "epoch_time_s": [round(t, 2) for t in history.epoch_time_s]},
     }
+
+
+def train_and_score(model: torch.nn.Module, data: MNIST, config: TrainConfig,
+                    loss_fn: LossFn) -> dict:
+    """Train ``model`` with ``config``, then :func:`score` it."""
+    set_seed(config.seed)
+    history = fit(model, data, config, device="cpu", loss_fn=loss_fn)
+    return score(model, data, config, history, loss_fn)
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -139,10 +146,23 @@ def main(argv: list[str] | None = None) -> dict:
         "normalisation": {"pad": 2, "scale": "pixels / 255", "mean": MNIST_MEAN, "std": MNIST_STD},
     }
     if args.sweep:
-        result = {**sweep(data, args.seed), **common}
-        (args.out / SWEEP_FILE).write_text(json.dumps(result, indent=2) + "\n")
-        print(f"best strength: {result['best_factor']} x Distortion()")
-        return result
+        # The sweep's models are the shipped ones: no distortion is lenet5_undistorted, the
+        # best strength is lenet5 (the same run as `python -m lenet_course.pretrain` when the
+        # best strength is Distortion() itself, as distorted_config() then says).
+        table, models, histories = sweep(data, args.seed)
+        (args.out / SWEEP_FILE).write_text(json.dumps({**table, **common}, indent=2) + "\n")
+        best = table["best_factor"]
+        for name, factor, regime in (("lenet5_undistorted", 0.0, "undistorted"),
+                                     ("lenet5", best, "distorted")):
+            config = next(r for r in table["rows"] if r["factor"] == factor)["config"]
+            config = distorted_config(distortion=Distortion(**config["distortion"])
+                                      if config["distortion"] else None, seed=args.seed)
+            meta = save_pretrained(models[factor], name, {
+                "regime": regime, "sweep_factor": factor,
+                **score(models[factor], data, config, histories[factor]), **common}, args.out)
+            load_state(LeNet5(), args.out / meta["weights"], expected_sha256=meta["sha256"])
+        print(f"best strength: {best} x Distortion()")
+        return table
     if args.model == "classic":
         results, models = {}, {}
         for regime in ("undistorted", "distorted"):

@@ -331,3 +331,20 @@ def test_every_solution_starts_folded_and_opens(page, server, path):
         assert details.evaluate("d => d.open"), f"{path}: solution {k + 1} does not open"
     for cell in page.locator("main div.cell.tag_hide-cell").all():  # folded solution code
         assert not cell.locator("div.cell_input").first.is_visible(), f"{path}: solution code shows"
+
+
+def test_the_site_is_lean():
+    """MathJax is served with the site, but only what the pages use: at most 3 MB of it."""
+    sizes = {}
+    for path in SITE.rglob("*"):
+        if path.is_file():
+            top = path.relative_to(SITE).parts[0]
+            sizes[top] = sizes.get(top, 0) + path.stat().st_size
+    static = SITE / "_static"
+    mathjax = sum(p.stat().st_size for part in ("tex-chtml.js", "output", "input", "ui")
+                  for p in ([static / part] if (static / part).is_file() else (static / part).rglob("*"))
+                  if p.is_file())
+    print(f"\nsite: {sum(sizes.values()) / 2**20:.1f} MiB in all, MathJax {mathjax / 2**20:.1f} MiB; "
+          + ", ".join(f"{k} {v / 2**20:.1f}" for k, v in sorted(sizes.items(), key=lambda kv: -kv[1])[:5]))
+    assert 0 < mathjax <= 3 * 2**20
+    assert not (static / "sre").exists() and not (static / "tex-svg-full.js").exists()

@@ -6,14 +6,21 @@ of the drawing page.
   Keep one copy of each inline script.
 - The theme's colour mode starts empty on a first visit and logs "Got invalid theme mode";
   start it at "auto" (follow the reader's system setting).
+- MathJax is served with the site so formulas render offline, but only the parts the pages use
+  (about 2.6 MB of the npm package's 24 MB): the TeX-to-HTML component, its web fonts, the TeX
+  extensions it may load on demand and its menu.
 - The drawing page (book/try_lenet5.md) runs the shipped LeNet-5 in JavaScript: after each
   build, ``lenet_course.web`` writes its weights, read from the verified checkpoint, to
   ``_static/lenet5_data.js``.
 """
 
+import shutil
 from pathlib import Path
 
 from lenet_course.web import write_site_data
+
+MATHJAX = Path(__file__).resolve().parents[2] / "node_modules" / "mathjax" / "es5"
+MATHJAX_PARTS = ["tex-chtml.js", "output/chtml/fonts/woff-v2", "input/tex/extensions", "ui"]
 
 
 def _unique_inline_scripts(app, pagename, templatename, context, doctree):
@@ -33,12 +40,24 @@ def _unique_inline_scripts(app, pagename, templatename, context, doctree):
     scripts[:] = unique
 
 
-def _write_drawing_page_data(app, exception):
+def _copy_mathjax(static: Path) -> None:
+    for part in MATHJAX_PARTS:
+        source, target = MATHJAX / part, static / part
+        if source.is_dir():
+            shutil.copytree(source, target, dirs_exist_ok=True)
+        else:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
+
+
+def _write_static_files(app, exception):
     if exception is None and app.builder.format == "html":
-        write_site_data(Path(app.outdir) / "_static")
+        static = Path(app.outdir) / "_static"
+        _copy_mathjax(static)
+        write_site_data(static)
 
 
 def setup(app):
     app.connect("html-page-context", _unique_inline_scripts, priority=900)
-    app.connect("build-finished", _write_drawing_page_data)
+    app.connect("build-finished", _write_static_files)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
