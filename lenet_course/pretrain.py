@@ -52,14 +52,26 @@ PAPER_ERROR = {"undistorted": 0.0095, "distorted": 0.008}  # LeNet-5's test erro
 SHIFT_CHECK = (3, 3)  # the robustness figure every checkpoint records: 3 px right, 3 px down
 SWEEP_FACTORS = (0.0, 0.5, 1.0, 1.5)  # strengths tried, as multiples of Distortion()'s ranges
 SWEEP_FILE = "distortion_sweep.json"
+SHIFTED_FLOOR = 0.95  # what "survives real handwriting" asks: 95% with digits moved by (3, 3)
+CRITERION = ("the best validation accuracy on the digits as they are, among the strengths "
+             "that keep at least 95% validation accuracy with the digits moved by (3, 3) px")
+
+
+def choose_strength(rows: list[dict], floor: float = SHIFTED_FLOOR) -> float:
+    """The sweep's choice: among the strengths whose validation accuracy on digits moved by
+    (3, 3) pixels reaches ``floor``, the one most accurate on the digits as they are (if none
+    reaches it, the one most accurate on the moved digits). Validation only: no test digit."""
+    robust = [row for row in rows if row["val_accuracy_shifted_3_3"] >= floor]
+    if robust:
+        return max(robust, key=lambda row: row["val_accuracy"])["factor"]
+    return max(rows, key=lambda row: row["val_accuracy_shifted_3_3"])["factor"]
 
 
 def sweep(data: MNIST, seed: int = 0) -> tuple[dict, dict, dict]:
     """Train LeNet5 at each strength of :data:`SWEEP_FACTORS`, scored on validation only.
 
-    The criterion is the mean of the validation accuracy on the digits as they are and moved
-    by :data:`SHIFT_CHECK`: a model for real handwriting should do well on both. Returns the
-    table, and the trained models and their histories by factor.
+    The strength is chosen by :func:`choose_strength`. Returns the table, and the trained
+    models and their histories by factor.
     """
     dx, dy = SHIFT_CHECK
     X_moved = distort(data.X_val, dx=dx, dy=dy)
@@ -73,11 +85,9 @@ def sweep(data: MNIST, seed: int = 0) -> tuple[dict, dict, dict]:
         val = evaluate(models[factor], data.X_val, data.y_val).accuracy
         moved = evaluate(models[factor], X_moved, data.y_val).accuracy
         rows.append({"factor": factor, "config": asdict(config), "val_accuracy": val,
-                     "val_accuracy_shifted_3_3": moved, "criterion": (val + moved) / 2,
+                     "val_accuracy_shifted_3_3": moved,
                      "train_time_s": round(history.train_time_s, 1)})
-    best = max(rows, key=lambda row: row["criterion"])
-    table = {"criterion": "mean of validation accuracy as is and moved by (3, 3) px",
-             "best_factor": best["factor"], "rows": rows}
+    table = {"criterion": CRITERION, "best_factor": choose_strength(rows), "rows": rows}
     return table, models, histories
 
 
