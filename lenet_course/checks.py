@@ -1,4 +1,5 @@
-"""Exercise answer-checkers. Each prints one line, ``Correct: ...`` or ``Not yet: ...``, and returns True or False.
+"""Exercise answer-checkers. Each prints one line, ``Correct: ...`` or ``Not yet: ...``, and returns a
+:class:`Verdict`, true when the answer is right (``assert check_convolve(my_convolve)`` works).
 
 A checker runs the learner's answer on several cases (awkward ones included: non-square,
 odd sizes, negative values, batches) and compares it with a value computed from the course's
@@ -39,17 +40,46 @@ def _one_line(text: object, limit: int = 300) -> str:
     return line if len(line) <= limit else line[: limit - 3] + "..."
 
 
-def _verdict(ok: bool, good: str, bad: str) -> bool:
-    print(_one_line(("Correct: " + good) if ok else ("Not yet: " + bad), limit=500))
-    return ok
+class Verdict:
+    """A checker's result: true when the answer is right, with the line it printed.
+
+    In a notebook a bare ``check_x(answer)`` at the end of a cell shows only the printed line:
+    the verdict itself displays nothing more (no ``True``/``False`` under the message).
+    """
+
+    __slots__ = ("ok", "message")
+
+    def __init__(self, ok: bool, message: str) -> None:
+        self.ok, self.message = bool(ok), message
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+    def __eq__(self, other: object) -> bool:
+        return self.ok == other
+
+    def __hash__(self) -> int:
+        return hash(self.ok)
+
+    def __repr__(self) -> str:
+        return f"Verdict({self.ok}, {self.message!r})"
+
+    def _ipython_display_(self) -> None:  # IPython calls this instead of showing the repr
+        pass
 
 
-def _checker(body: Callable[P, str]) -> Callable[P, bool]:
+def _verdict(ok: bool, good: str, bad: str) -> Verdict:
+    message = _one_line(("Correct: " + good) if ok else ("Not yet: " + bad), limit=500)
+    print(message)
+    return Verdict(ok, message)
+
+
+def _checker(body: Callable[P, str]) -> Callable[P, Verdict]:
     """Turn ``body`` (returns the success text, raises :class:`_NotYet` to reject) into a checker
     that prints one verdict line, returns a bool, and never raises."""
 
     @functools.wraps(body)
-    def check(*args: P.args, **kwargs: P.kwargs) -> bool:
+    def check(*args: P.args, **kwargs: P.kwargs) -> Verdict:
         try:
             good = body(*args, **kwargs)
         except _NotYet as reason:

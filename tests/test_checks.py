@@ -257,7 +257,7 @@ CASES = [
 
 @pytest.mark.parametrize(("check", "answer", "accepted", "phrase"), CASES)
 def test_checker_verdict(check, answer, accepted, phrase, capsys):
-    assert check(answer) is accepted
+    assert bool(check(answer)) is accepted
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 1, lines
     assert lines[0].startswith("Correct: " if accepted else "Not yet: ")
@@ -285,7 +285,7 @@ VALUE_CASES = [
 
 @pytest.mark.parametrize(("check", "args", "accepted", "phrase"), VALUE_CASES)
 def test_value_checker_verdict(check, args, accepted, phrase, capsys):
-    assert check(*args) is accepted
+    assert bool(check(*args)) is accepted
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 1, lines
     assert phrase in lines[0]
@@ -301,7 +301,8 @@ CHECKERS = [checks.check_gradient, checks.check_normalise, checks.check_convolve
 @pytest.mark.parametrize("answer", [None, ..., 42, "convolve", lambda *a, **k: "nonsense", lambda *a, **k: [[1, 2], [3]]],
                          ids=["None", "Ellipsis", "int", "str", "returns-str", "returns-ragged"])
 def test_checkers_never_raise_on_nonsense(check, answer, capsys):
-    assert check(answer) is False
+    verdict = check(answer)
+    assert not verdict and verdict == False  # noqa: E712
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 1 and lines[0].startswith("Not yet: "), lines
 
@@ -316,3 +317,11 @@ def test_checkers_leave_the_global_random_state_alone():
     checks.check_lenet5(model)
     assert torch.equal(torch.rand(3), expected)
 
+
+
+def test_a_verdict_is_true_when_right_and_shows_nothing_more_in_a_notebook(capsys):
+    right = checks.check_output_size(lambda size, k, stride=1, padding=0: (size + 2 * padding - k) // stride + 1)
+    wrong = checks.check_output_size(lambda size, k, stride=1, padding=0: size - k)
+    assert right and not wrong and right == True and wrong == False  # noqa: E712
+    assert right.message.startswith("Correct:") and wrong.message.startswith("Not yet:")
+    assert right._ipython_display_() is None
