@@ -176,6 +176,7 @@ def test_glossary_terms_link_to_the_glossary(page, server):
 # --- the drawing page: LeNet-5 in JavaScript ----------------------------------------------------
 
 DRAWING_PAGE = "book/try_lenet5.html"
+NEXT_FRAMES = "() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))"
 
 
 @pytest.fixture(scope="module")
@@ -282,7 +283,7 @@ def test_sample_digits_load_and_are_read(page, server):
     right = 0
     for k in range(10):
         buttons.nth(k).click()
-        page.wait_for_function("document.getElementById('lenet-demo').dataset.prediction !== ''")
+        page.evaluate(NEXT_FRAMES)  # the page redraws on the next animation frame
         right += page.locator("#lenet-demo").get_attribute("data-prediction") == str(k)
     assert right >= 9, f"only {right} of the 10 sample digits were read right"
 
