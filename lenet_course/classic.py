@@ -11,6 +11,8 @@ C3 chapter; the 1998 chapter builds the whole classic network on it.
 
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -84,10 +86,7 @@ def to_paper_scale(x: torch.Tensor) -> torch.Tensor:
 
 def _units(shape: tuple[int, ...]) -> int:
     """Units per example in an output of ``shape`` (N, ...)."""
-    n = 1
-    for d in shape[1:]:
-        n *= d
-    return n
+    return math.prod(shape[1:])
 
 
 def _paper_init(tensor: torch.Tensor, fan_in: int) -> None:
