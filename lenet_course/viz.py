@@ -6,14 +6,21 @@ chapter for the book's look; importing this module changes nothing.
 
 from __future__ import annotations
 
+import io
 import math
+import os
 import re
+import warnings
+from html import escape
 
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from cycler import cycler
 from matplotlib import animation
+from matplotlib.backends.backend_agg import RendererAgg
 from matplotlib.patches import FancyArrowPatch, Rectangle
+from matplotlib.ticker import MaxNLocator
 
 from .data import to_pixels
 from .inputs import INPUT_SIZE
@@ -21,20 +28,139 @@ from .models import LeNet5
 from .shapes import trace_shapes
 from .train import History, predict_logits
 
+# The website's main column is about 757 CSS pixels wide on a 1,366-px screen. A figure is
+# drawn at 96 dots per inch (one CSS pixel per dot), so its inches times 96 are the pixels it
+# takes on the page: at most MAX_WIDTH inches and it is never shrunk, and a 9-point label is
+# 12 px tall as displayed. The PNG carries PNG_SCALE times as many pixels (192 dpi), so it
+# stays sharp on high-density screens and when zoomed.
+CONTENT_WIDTH_PX = 757
+SCREEN_DPI = 96
+MAX_WIDTH = CONTENT_WIDTH_PX / SCREEN_DPI  # 7.89 inches
+FIGURE_WIDTH = 7.6  # the default width, in inches
+PNG_SCALE = 2
+MIN_FONT_PT = 9  # no text smaller than this, as displayed
+
+# Okabe and Ito's palette, distinguishable with the common colour-vision deficiencies.
+PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
+RIGHT, WRONG, NEUTRAL = "#0072B2", "#D55E00", "0.65"  # blue / vermillion, never red vs green
+SIGNED_CMAP = "RdBu_r"  # diverging, centred on 0: weights, pre-activations, differences
+MAGNITUDE_CMAP = "viridis"  # perceptual, for values from 0 up: activations, counts
+DIGIT_CMAP = "gray_r"  # ink dark on white paper, as the digits were written
+
+STRICT_ENV = "LENET_COURSE_STRICT_FIGURES"  # "1": a figure off the style is an error
+
+
+class FigureStyleWarning(UserWarning):
+    """A figure breaks the book's style: too wide for the page, or text too small to read."""
+
+
+class FigureStyleError(ValueError):
+    """A figure breaks the book's style while LENET_COURSE_STRICT_FIGURES=1 (tests and build)."""
+
 
 def use_book_style() -> None:
-    """Apply the book's matplotlib settings (sizes, grid, fonts). Called explicitly by each chapter."""
+    """Apply the book's figure style; called explicitly at the top of each chapter.
+
+    Sets matplotlib's sizes, fonts and palette, and (inside Jupyter) shows every figure as a
+    sharp PNG at the size it is drawn, after checking it with :func:`style_problems`.
+    """
+    # Load matplotlib's backend first (creating a figure does): Jupyter's inline backend sets
+    # its own rcParams and PNG formatter when it loads, which would undo ours.
+    plt.close(plt.figure())
     plt.rcParams.update({
-        "figure.dpi": 100,
-        "savefig.dpi": 100,
-        "figure.figsize": (8, 4),
+        "figure.dpi": SCREEN_DPI,
+        "savefig.dpi": SCREEN_DPI * PNG_SCALE,
+        "figure.figsize": (FIGURE_WIDTH, 3.4),
         "axes.grid": False,
         "axes.titlesize": 11,
         "axes.labelsize": 10,
         "font.size": 10,
-        "image.cmap": "gray",
+        "xtick.labelsize": 9,
+        "ytick.labelsize": 9,
+        "legend.fontsize": 9,
+        "legend.title_fontsize": 9,
+        "figure.titlesize": 12,
+        "axes.prop_cycle": cycler(color=PALETTE),
+        "image.cmap": MAGNITUDE_CMAP,
         "figure.constrained_layout.use": True,
     })
+    _install_png_formatter()
+
+
+class _TextRecorder(RendererAgg):
+    """An Agg renderer that notes every piece of text it draws, with its size in points."""
+
+    def __init__(self, fig: plt.Figure) -> None:
+        width, height = fig.get_size_inches() * fig.dpi
+        super().__init__(int(width), int(height), fig.dpi)
+        self.texts: list[tuple[str, float]] = []
+
+    def draw_text(self, gc, x, y, s, prop, angle, ismath=False, mtext=None):
+        if s.strip():
+            self.texts.append((s.strip(), prop.get_size_in_points()))
+        return super().draw_text(gc, x, y, s, prop, angle, ismath=ismath, mtext=mtext)
+
+
+def render_png(fig: plt.Figure) -> tuple[bytes, list[str]]:
+    """The figure as the book shows it (a PNG at PNG_SCALE x 96 dpi, cropped to its contents)
+    and the list of its departures from the book's style (empty when it meets it)."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=SCREEN_DPI * PNG_SCALE, bbox_inches="tight", pad_inches=0.05)
+    png = buffer.getvalue()
+    recorder = _TextRecorder(fig)  # draw once more, noting each text that is really drawn
+    fig.draw(recorder)
+    width = int.from_bytes(png[16:20], "big")  # the PNG header: width, then height
+    problems = []
+    shown = width / PNG_SCALE
+    if shown > CONTENT_WIDTH_PX + 1:
+        problems.append(f"it is {shown:.0f} px wide, more than the page's {CONTENT_WIDTH_PX} px "
+                        f"({shown / SCREEN_DPI:.2f} > {MAX_WIDTH:.2f} inches), so it would be shrunk; "
+                        f"give it a smaller figsize")
+    small = sorted({(round(size, 1), text[:30]) for text, size in recorder.texts if size < MIN_FONT_PT - 1e-6})
+    for size, text in small[:5]:
+        problems.append(f"the text {text!r} is {size:g} pt, under the {MIN_FONT_PT} pt minimum")
+    if len(small) > 5:
+        problems.append(f"... and {len(small) - 5} more texts under {MIN_FONT_PT} pt")
+    return png, problems
+
+
+def style_problems(fig: plt.Figure) -> list[str]:
+    """What keeps ``fig`` from the book's style: wider than the page (it would be shrunk) or
+    text under MIN_FONT_PT points. An empty list means the figure is fine."""
+    return render_png(fig)[1]
+
+
+def figure_png(fig: plt.Figure) -> tuple[bytes, dict]:
+    """IPython's PNG formatter for figures: the PNG and its displayed size (half its pixels).
+
+    A figure off the style warns (:class:`FigureStyleWarning`); with LENET_COURSE_STRICT_FIGURES=1,
+    as in the tests and the website build, it is an error.
+    """
+    png, problems = render_png(fig)
+    if problems:
+        title = fig.get_suptitle() or next((ax.get_title() for ax in fig.axes if ax.get_title()), "")
+        message = (f"The figure {title!r} does not meet the book's figure style: "
+                   + "; ".join(problems) + ".")
+        if os.environ.get(STRICT_ENV) == "1":
+            raise FigureStyleError(message)
+        warnings.warn(message, FigureStyleWarning, stacklevel=2)
+    width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+    return png, {"width": width // PNG_SCALE, "height": height // PNG_SCALE}
+
+
+def _install_png_formatter() -> None:
+    """Show figures through :func:`figure_png` when running inside IPython; else do nothing."""
+    try:  # deferred: IPython is there in Jupyter, and only needed there
+        from IPython import get_ipython
+    except ImportError:  # plain Python: figures are saved or shown by the caller
+        return
+    shell = get_ipython()
+    if shell is None:
+        return
+    formatters = shell.display_formatter.formatters
+    formatters["image/png"].for_type(plt.Figure, figure_png)
+    for mime in ("image/svg+xml", "image/jpeg", "application/pdf"):  # one image per figure
+        formatters[mime].pop(plt.Figure, None)
 
 
 def _as_pixels(images: torch.Tensor) -> np.ndarray:
@@ -50,8 +176,9 @@ def _as_pixels(images: torch.Tensor) -> np.ndarray:
 
 
 def show_digits(images: torch.Tensor, labels: torch.Tensor | None = None, predictions: torch.Tensor | None = None,
-                ncols: int = 10, title: str | None = None, size: float = 0.9) -> plt.Figure:
-    """A grid of digits; ``labels`` (and ``predictions``) label each one, wrong ones in red.
+                ncols: int = 10, title: str | None = None, size: float = 0.72) -> plt.Figure:
+    """A grid of digits; ``labels`` (and ``predictions``) label each one, wrong ones in vermillion
+    with the prediction written out, so colour is never the only cue.
 
     ``images`` is (N, 28, 28) uint8 or (N, 1, 32, 32) normalised floats.
     """
@@ -59,34 +186,36 @@ def show_digits(images: torch.Tensor, labels: torch.Tensor | None = None, predic
     n = len(pixels)
     ncols = min(ncols, n)
     nrows = math.ceil(n / ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, (size + 0.25) * nrows), squeeze=False)
+    text_rows = 2 if predictions is not None else (1 if labels is not None else 0)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, (size + 0.17 * text_rows) * nrows + 0.3),
+                             squeeze=False)
     for i, ax in enumerate(axes.flat):
         ax.axis("off")
         if i >= n:
             continue
-        ax.imshow(pixels[i], cmap="gray_r", vmin=0, vmax=1)
+        ax.imshow(pixels[i], cmap=DIGIT_CMAP, vmin=0, vmax=1)
         if predictions is not None and labels is not None:
             wrong = int(predictions[i]) != int(labels[i])
-            ax.set_title(f"true {int(labels[i])}\npred {int(predictions[i])}", fontsize=8,
-                         color="crimson" if wrong else "black")
+            ax.set_title(f"true {int(labels[i])}\npred {int(predictions[i])}", fontsize=MIN_FONT_PT,
+                         color=WRONG if wrong else "black")
         elif labels is not None:
-            ax.set_title(str(int(labels[i])), fontsize=9)
+            ax.set_title(str(int(labels[i])), fontsize=MIN_FONT_PT + 1)
     if title:
-        fig.suptitle(title)
+        fig.suptitle(title, fontsize=11)
     return fig
 
 
 def plot_history(history: History, title: str = "Training LeNet-5 on MNIST") -> plt.Figure:
     """Loss (left) and accuracy (right) per epoch, on the training and validation splits,
     from :func:`lenet_course.train.fit`."""
-    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10, 3.6))
+    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(FIGURE_WIDTH, 3.2))
     ax_loss.plot(history.epochs, history.train_loss, "o-", label="training")
-    ax_loss.plot(history.epochs, history.val_loss, "s-", label="validation")
-    ax_loss.set(xlabel="epoch", ylabel="cross-entropy loss", title="Loss", yscale="log")
+    ax_loss.plot(history.epochs, history.val_loss, "s--", label="validation")
+    ax_loss.set(xlabel="epoch", ylabel="cross-entropy loss (log scale)", title="Loss", yscale="log")
     ax_loss.legend()
     ax_acc.plot(history.epochs, [100 * a for a in history.train_acc], "o-", label="training")
-    ax_acc.plot(history.epochs, [100 * a for a in history.val_acc], "s-", label="validation")
-    ax_acc.set(xlabel="epoch", ylabel="accuracy (%)", title="Accuracy")
+    ax_acc.plot(history.epochs, [100 * a for a in history.val_acc], "s--", label="validation")
+    ax_acc.set(xlabel="epoch", ylabel="accuracy (%)", title="Accuracy (axis cropped)")
     ax_acc.legend()
     for ax in (ax_loss, ax_acc):
         ax.set_xticks(history.epochs)
@@ -111,93 +240,136 @@ def show_misclassified(model: torch.nn.Module, X: torch.Tensor, y: torch.Tensor,
     return show_digits(X[shown], y[shown], predictions[shown], ncols=ncols, title=title)
 
 
-def show_kernels(weight: torch.Tensor, title: str = "Kernels", ncols: int = 8) -> plt.Figure:
-    """Convolution kernels (out, in, k, k) as images, one per (out, in) pair; a shared colour scale, 0 = white."""
+def symmetric_limit(values: torch.Tensor | np.ndarray) -> float:
+    """The largest absolute value: the colour range (-limit, limit) centres a diverging map on 0."""
+    return float(np.abs(np.asarray(values, dtype=float)).max()) or 1.0
+
+
+def show_kernels(weight: torch.Tensor, title: str = "Kernels", ncols: int = 8,
+                 size: float = 0.8) -> plt.Figure:
+    """Convolution kernels (out, in, k, k) as images, one per (out, in) pair, on one diverging
+    colour scale centred on 0 (white), with its colour bar."""
     w = weight.detach().cpu().float()
     n_out, n_in = w.shape[:2]
-    limit = float(w.abs().max())
+    limit = symmetric_limit(w)
     ncols = min(ncols, n_out) if n_in == 1 else n_in
     rows = math.ceil(n_out / ncols) if n_in == 1 else n_out
-    fig, axes = plt.subplots(rows, ncols, figsize=(1.1 * ncols, 1.1 * rows + 0.5), squeeze=False)
+    fig, axes = plt.subplots(rows, ncols, figsize=(size * ncols + 0.9, (size + 0.2) * rows + 0.4), squeeze=False)
     for ax in axes.flat:
         ax.axis("off")
     for o in range(n_out):
         for i in range(n_in):
             ax = axes.flat[o] if n_in == 1 else axes[o, i]
-            im = ax.imshow(w[o, i].numpy(), cmap="RdBu_r", vmin=-limit, vmax=limit)
-            ax.set_title(f"map {o}" if n_in == 1 else f"{o}←{i}", fontsize=7)
+            im = ax.imshow(w[o, i].numpy(), cmap=SIGNED_CMAP, vmin=-limit, vmax=limit)
+            ax.set_title(f"map {o}" if n_in == 1 else f"{o}←{i}", fontsize=MIN_FONT_PT)
     fig.colorbar(im, ax=axes, shrink=0.8, label="weight")
     fig.suptitle(title)
     return fig
 
 
-def show_feature_maps(maps: torch.Tensor, title: str = "Feature maps", ncols: int = 8) -> plt.Figure:
-    """Feature maps (C, H, W) of one image, each with its own colour scale, labelled by channel."""
+def show_feature_maps(maps: torch.Tensor, title: str = "Feature maps", ncols: int = 8,
+                      size: float = 0.78) -> plt.Figure:
+    """Feature maps (C, H, W) of one image, on one shared colour scale with its colour bar, so
+    that brightness compares across maps: a diverging scale centred on 0 if any value is
+    negative (before the activation), else a perceptual one from 0 up."""
     maps = maps.detach().cpu().float()
     c = maps.shape[0]
     ncols = min(ncols, c)
     nrows = math.ceil(c / ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(1.3 * ncols, 1.4 * nrows + 0.4), squeeze=False)
+    signed = bool((maps < 0).any())
+    if signed:
+        limit = symmetric_limit(maps)
+        cmap, vmin, vmax, label = SIGNED_CMAP, -limit, limit, "value (0 = white)"
+    else:
+        cmap, vmin, vmax, label = MAGNITUDE_CMAP, 0.0, float(maps.max()) or 1.0, "activation"
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols + 1.0, (size + 0.22) * nrows + 0.45),
+                             squeeze=False)
     for i, ax in enumerate(axes.flat):
         ax.axis("off")
         if i < c:
-            ax.imshow(maps[i].numpy(), cmap="viridis")
-            ax.set_title(f"map {i} ({maps.shape[1]}x{maps.shape[2]})", fontsize=7)
-    fig.suptitle(title)
+            im = ax.imshow(maps[i].numpy(), cmap=cmap, vmin=vmin, vmax=vmax)
+            ax.set_title(f"map {i}", fontsize=MIN_FONT_PT)
+    fig.colorbar(im, ax=axes, shrink=0.85, label=label)
+    fig.suptitle(f"{title} ({c} maps of {maps.shape[1]}x{maps.shape[2]}, one scale)")
     return fig
 
 
-_OPERATIONS = {"Conv2d": "convolution", "MaxPool2d": "max pooling", "Linear": "full connection",
-               "Subsampling": "subsampling", "PartialConv2d": "partial convolution", "RBFOutput": "Gaussian connections"}
+def _operation(module: torch.nn.Module, to_units: bool) -> str:
+    """The short label of the operation a module performs, window sizes included."""
+    kind = type(module).__name__
+
+    def window(size) -> str:
+        size = size if isinstance(size, int) else size[0]
+        return f"{size}x{size}"
+
+    if kind == "Conv2d":
+        return f"{window(module.kernel_size)}\nconv"
+    if kind == "PartialConv2d":
+        return f"{window(module.kernel_size)}\nconv\n(Table I)"
+    if kind == "MaxPool2d":
+        return f"{window(module.kernel_size)}\nmax\npool"
+    if kind == "Subsampling":
+        return "2x2\nsub-\nsample"
+    if kind == "RBFOutput":
+        return "RBF"
+    if kind == "Linear":
+        return "flatten\n+ full" if to_units else "full"
+    return kind
 
 
-def draw_architecture(model: torch.nn.Module | None = None, title: str = "LeNet-5") -> plt.Figure:
+def draw_architecture(model: torch.nn.Module | None = None, title: str | None = "LeNet-5") -> plt.Figure:
     """The architecture diagram (the article's Figure 1), drawn from a live shape trace of ``model``.
 
-    Each stage of maps is a stack of squares sized by its width; each fully connected layer a bar
-    sized by its units. Labels come from :func:`lenet_course.shapes.trace_shapes`, not typed in.
+    Each stage of maps is a stack of squares sized by its width (channels@height x width); each
+    fully connected layer a bar labelled with its units; between them, the operation with its
+    window size ("5x5 conv", "2x2 max pool"). Nothing is typed in: shapes come from
+    :func:`lenet_course.shapes.trace_shapes` and operations from the modules themselves.
     """
     model = LeNet5() if model is None else model
     device = next(model.parameters()).device
     rows = trace_shapes(model, torch.zeros(1, 1, INPUT_SIZE, INPUT_SIZE, device=device))
-    stages = [("INPUT", "", (1, 1, INPUT_SIZE, INPUT_SIZE))] + [(r.name.upper(), r.kind, r.output_shape) for r in rows]
-    fig, ax = plt.subplots(figsize=(12, 3.6))
-    x, scale, previous_right, previous_was_maps = 0.0, 2.6 / INPUT_SIZE, None, False
-    for name, kind, shape in stages:
-        if len(shape) == 4:  # maps: (1, C, H, W)
+    stages = [("INPUT", None, (1, 1, INPUT_SIZE, INPUT_SIZE))]
+    stages += [(r.name.upper(), getattr(model, r.name), r.output_shape) for r in rows]
+    fig, ax = plt.subplots(figsize=(FIGURE_WIDTH, 2.5 if title else 2.2))
+    inch_per_pixel, step, bar = 0.95 / INPUT_SIZE, 0.045, 0.14
+    x, previous_right, previous_was_maps = 0.0, None, False
+    top = 0.0
+    for name, module, shape in stages:
+        is_maps = len(shape) == 4
+        operation = _operation(module, to_units=previous_was_maps and not is_maps) if module else ""
+        if previous_right is not None:
+            gap = max(0.5, 0.22 + 0.075 * max(len(line) for line in operation.split("\n")))
+            x = previous_right + gap
+            ax.add_patch(FancyArrowPatch((previous_right + 0.03, 0.12), (x - 0.03, 0.12), arrowstyle="-|>",
+                                         mutation_scale=9, color="0.3", lw=1, zorder=20))
+            ax.text((previous_right + x) / 2, 0.02, operation, ha="center", va="top", fontsize=MIN_FONT_PT,
+                    color="0.15", linespacing=1.1)
+        if is_maps:  # (1, C, H, W): a stack of at most 6 squares
             c, h = shape[1], shape[2]
-            side = h * scale
+            side = max(h * inch_per_pixel, 0.05)
             n_drawn = min(c, 6)
             for k in range(n_drawn):
-                ax.add_patch(Rectangle((x + 0.09 * k, -side / 2 - 0.09 * k), side, side, facecolor="#cfe2f3",
-                                       edgecolor="#1f4e79", lw=0.8, zorder=10 - k))
-            width = side + 0.09 * (n_drawn - 1)
-            label = f"{c}@{h}x{shape[3]}"
-            top = side / 2
-        else:  # units: (1, n)
+                ax.add_patch(Rectangle((x + step * k, 0.5 - side / 2 - step * k), side, side, facecolor="#cfe2f3",
+                                       edgecolor="#1f4e79", lw=0.7, zorder=10 - k))
+            width = side + step * (n_drawn - 1)
+            label, height = f"{c}@{h}x{shape[3]}", side / 2 + 0.5
+        else:  # (1, n): a bar
             n = shape[1]
-            side = max(0.25, 2.6 * (n / 400) ** 0.5)
-            width = 0.22
-            ax.add_patch(Rectangle((x, -side / 2), width, side, facecolor="#f4cccc", edgecolor="#990000", lw=0.8))
-            label = f"{n}"
-            top = side / 2
-        ax.text(x + width / 2, top + 0.25, name, ha="center", va="bottom", fontsize=10, weight="bold")
-        ax.text(x + width / 2, -1.75, label, ha="center", va="top", fontsize=9)
-        if previous_right is not None:
-            ax.add_patch(FancyArrowPatch((previous_right + 0.05, 0), (x - 0.05, 0), arrowstyle="-|>",
-                                         mutation_scale=10, color="0.35", zorder=20))
-            operation = _OPERATIONS.get(kind, kind)
-            if len(shape) == 2 and previous_was_maps:
-                operation = "flatten + " + operation
-            ax.text((previous_right + x) / 2, 0.15, operation, ha="center", va="bottom",
-                    fontsize=7, rotation=90, color="0.25", zorder=21)
-        previous_right, previous_was_maps = x + width, len(shape) == 4
-        x = previous_right + 0.9
-    ax.set_xlim(-0.3, x - 0.5)
-    ax.set_ylim(-2.2, 2.2)
+            side = max(0.2, 1.0 * (n / 120) ** 0.5)
+            width = bar
+            ax.add_patch(Rectangle((x, 0.5 - side / 2), width, side, facecolor="#fbe3c8", edgecolor="#a35a00",
+                                   lw=0.7))
+            label, height = str(n), side / 2 + 0.5
+        ax.text(x + width / 2, 1.12, name, ha="center", va="bottom", fontsize=10, weight="bold")
+        ax.text(x + width / 2, -0.62, label, ha="center", va="top", fontsize=MIN_FONT_PT)
+        top = max(top, height)
+        previous_right, previous_was_maps = x + width, is_maps
+    ax.set_xlim(-0.05, previous_right + 0.15)
+    ax.set_ylim(-0.95, 1.35)
     ax.set_aspect("equal")
     ax.axis("off")
-    ax.set_title(f"{title}: maps as channels@height x width, fully connected layers as units")
+    if title:
+        ax.set_title(f"{title}: maps as channels@height x width; fully connected layers as units")
     return fig
 
 
@@ -216,22 +388,23 @@ def animate_convolution(image: torch.Tensor, kernel: torch.Tensor, bias: float =
     oh, ow = out.shape
     positions = torch.linspace(0, oh * ow - 1, frames).round().long().tolist()
 
-    fig, (ax_in, ax_k, ax_out) = plt.subplots(1, 3, figsize=(8.4, 3.0), gridspec_kw={"width_ratios": [32, 12, 28]})
-    ax_in.imshow(image.numpy(), cmap="gray_r")
+    fig, (ax_in, ax_k, ax_out) = plt.subplots(1, 3, figsize=(FIGURE_WIDTH, 2.9),
+                                              gridspec_kw={"width_ratios": [32, 12, 28]})
+    ax_in.imshow(image.numpy(), cmap=DIGIT_CMAP)
     ax_in.set_title(f"input {image.shape[0]}x{image.shape[1]}")
-    window = Rectangle((-0.5, -0.5), k, k, fill=False, edgecolor="red", lw=2)
+    window = Rectangle((-0.5, -0.5), k, k, fill=False, edgecolor=WRONG, lw=2)
     ax_in.add_patch(window)
-    limit = float(kernel.abs().max())
-    ax_k.imshow(kernel.numpy(), cmap="RdBu_r", vmin=-limit, vmax=limit)
+    limit = symmetric_limit(kernel)
+    ax_k.imshow(kernel.numpy(), cmap=SIGNED_CMAP, vmin=-limit, vmax=limit)
     ax_k.set_title(f"kernel {k}x{k}")
     shown = torch.full_like(out, float("nan"))
-    lo, hi = float(out.min()), float(out.max())
-    canvas = ax_out.imshow(shown.numpy(), cmap="viridis", vmin=lo, vmax=hi)
+    limit = symmetric_limit(out)  # the map is signed (before ReLU): 0 is white
+    canvas = ax_out.imshow(shown.numpy(), cmap=SIGNED_CMAP, vmin=-limit, vmax=limit)
     ax_out.set_title(f"feature map {oh}x{ow}")
     for ax in (ax_in, ax_k, ax_out):
         ax.set_xticks([])
         ax.set_yticks([])
-    marker = Rectangle((-0.5, -0.5), 1, 1, fill=False, edgecolor="red", lw=1.5)
+    marker = Rectangle((-0.5, -0.5), 1, 1, fill=False, edgecolor=WRONG, lw=1.5)
     ax_out.add_patch(marker)
 
     def draw(frame: int):
@@ -249,34 +422,48 @@ def animate_convolution(image: torch.Tensor, kernel: torch.Tensor, bias: float =
     return anim
 
 
-def animation_html(anim, default_mode: str = "once") -> str:
+def animation_html(anim, alt: str, default_mode: str = "once") -> str:
     """An animation as self-contained HTML and JavaScript (frames embedded), for notebooks and the website.
 
+    ``alt`` is the one-sentence description a screen reader announces for the animation's image.
     Matplotlib's player links a Font Awesome stylesheet from a CDN for its button icons; the link is
     removed so the page needs no network (the book's theme already ships Font Awesome).
     """
-
+    if not alt.strip():
+        raise ValueError("animation_html needs an alt text: one sentence saying what the animation shows.")
     html = anim.to_jshtml(default_mode=default_mode)
-    return re.sub(r'<link rel="stylesheet"[^>]*font-awesome[^>]*>', "", html)
+    html = re.sub(r'<link rel="stylesheet"[^>]*font-awesome[^>]*>', "", html)
+    return html.replace("<img id=", f'<img alt="{escape(alt, quote=True)}" id=', 1)
 
 
 def plot_probabilities(probabilities: torch.Tensor, images: torch.Tensor, labels: torch.Tensor,
                        title: str = "What the network believes") -> plt.Figure:
-    """For each digit, the image and a bar chart of its ten class probabilities (true class in green)."""
+    """For each digit, the image and a bar chart of its ten class probabilities. The true class
+    is blue and the prediction, when it differs, vermillion; both are also written above their
+    bars, so colour is not the only cue."""
     probabilities = probabilities.detach().cpu()
     pixels = _as_pixels(images)
     n = len(probabilities)
-    fig, axes = plt.subplots(n, 2, figsize=(7, 1.5 * n), gridspec_kw={"width_ratios": [1, 4]}, squeeze=False)
+    fig, axes = plt.subplots(n, 2, figsize=(6.4, 1.55 * n + 0.4), gridspec_kw={"width_ratios": [1, 4]},
+                             squeeze=False)
     for row in range(n):
         ax_img, ax_bar = axes[row]
-        ax_img.imshow(pixels[row], cmap="gray_r")
+        ax_img.imshow(pixels[row], cmap=DIGIT_CMAP)
         ax_img.axis("off")
         predicted = int(probabilities[row].argmax())
         true = int(labels[row])
-        colours = ["seagreen" if d == true else ("crimson" if d == predicted else "0.6") for d in range(10)]
-        ax_bar.bar(range(10), probabilities[row].numpy(), color=colours)
-        ax_bar.set(ylim=(0, 1.05), xticks=range(10), ylabel="probability")
-        ax_bar.set_title(f"true {true}, predicted {predicted} ({float(probabilities[row, predicted]):.1%})", fontsize=9)
+        colours = [RIGHT if d == true else (WRONG if d == predicted else NEUTRAL) for d in range(10)]
+        values = probabilities[row].numpy()
+        ax_bar.bar(range(10), values, color=colours)
+        for d, tag in ((true, "true"), (predicted, "predicted")):
+            if tag == "predicted" and d == true:
+                tag = "true = predicted"
+            ax_bar.text(d, min(values[d], 1.0) + 0.04, tag, ha="center", va="bottom", fontsize=MIN_FONT_PT,
+                        color=colours[d])
+        ax_bar.set(ylim=(0, 1.3), xticks=range(10), yticks=[0, 0.5, 1], ylabel="probability")
+        ax_bar.spines[["top", "right"]].set_visible(False)
+        ax_bar.set_title(f"true {true}, predicted {predicted} ({float(probabilities[row, predicted]):.1%})",
+                         fontsize=10)
     axes[-1, 1].set_xlabel("digit class")
     fig.suptitle(title)
     return fig
@@ -289,28 +476,38 @@ def confusion_matrix(y_true: torch.Tensor, y_pred: torch.Tensor, num_classes: in
 
 
 def plot_confusion(matrices: dict[str, torch.Tensor], title: str = "Confusion matrices (test set)") -> plt.Figure:
-    """One heat map per named confusion matrix, side by side; the diagonal (correct) is left blank
-    so that the mistakes are visible, and each off-diagonal count is written in its cell."""
-    fig, axes = plt.subplots(1, len(matrices), figsize=(5.2 * len(matrices), 4.6), squeeze=False)
+    """One heat map per named confusion matrix, side by side, on one shared colour scale (so the
+    same colour is the same count in every panel) with whole-number ticks. The diagonal (correct)
+    is left blank so that the mistakes are visible; each off-diagonal count is written in its
+    cell, white on dark cells."""
+    n = len(matrices)
+    fig, axes = plt.subplots(1, n, figsize=(min(FIGURE_WIDTH, 3.3 * n + 0.9), 3.6), squeeze=False)
+    errors = {}
+    for name, matrix in matrices.items():
+        errors[name] = matrix.clone().float()
+        errors[name].fill_diagonal_(float("nan"))
+    vmax = max(float(np.nanmax(e.numpy())) for e in errors.values()) or 1.0
     for ax, (name, matrix) in zip(axes[0], matrices.items()):
-        errors = matrix.clone().float()
-        errors.fill_diagonal_(float("nan"))
-        im = ax.imshow(errors.numpy(), cmap="Reds")
+        im = ax.imshow(errors[name].numpy(), cmap="Reds", vmin=0, vmax=vmax)
         for i in range(matrix.shape[0]):
             for j in range(matrix.shape[1]):
                 if i != j and matrix[i, j] > 0:
-                    ax.text(j, i, str(int(matrix[i, j])), ha="center", va="center", fontsize=7)
+                    dark = float(matrix[i, j]) > 0.55 * vmax
+                    ax.text(j, i, str(int(matrix[i, j])), ha="center", va="center", fontsize=MIN_FONT_PT,
+                            color="white" if dark else "black")
         wrong = int(matrix.sum() - matrix.trace())
         ax.set(xlabel="predicted digit", ylabel="true digit", xticks=range(10), yticks=range(10),
                title=f"{name}: {wrong} errors")
-        fig.colorbar(im, ax=ax, shrink=0.7, label="test digits")
+    bar = fig.colorbar(im, ax=axes[0].tolist(), shrink=0.8, label="digits (off the diagonal)")
+    bar.locator = MaxNLocator(integer=True)
+    bar.update_ticks()
     fig.suptitle(title)
     return fig
 
 
 def show_bitmaps(centres: torch.Tensor, shape: tuple[int, int] = (12, 7), title: str = "RBF centres") -> plt.Figure:
     """The output RBF centres of the 1998 network (10, 84) drawn as 7x12 bitmaps (+1 black, -1 white)."""
-    fig, axes = plt.subplots(1, len(centres), figsize=(0.8 * len(centres), 1.8))
+    fig, axes = plt.subplots(1, len(centres), figsize=(0.7 * len(centres), 1.7))
     for digit, (ax, centre) in enumerate(zip(axes, centres)):
         ax.imshow(centre.view(*shape).cpu().numpy(), cmap="gray_r", vmin=-1, vmax=1)
         ax.set_title(str(digit))
