@@ -93,6 +93,15 @@ def distorted_config(**changes) -> TrainConfig:
     return TrainConfig(**settings)
 
 
+def undistorted_config(**changes) -> TrainConfig:
+    """The recipe of ``lenet5_undistorted``, the distortions chapter's baseline: the course
+    recipe with no augmentation at all (not even 1-pixel shifts), for 12 epochs, the length
+    chosen on the validation split by the same sweep. ``changes`` override any field."""
+    settings = dict(num_epochs=12, max_shift=0, distortion=None)
+    settings.update(changes)
+    return TrainConfig(**settings)
+
+
 def classic_config(**changes) -> TrainConfig:
     """The course's recipe for the 1998 network: Adam with a one-cycle peak of 0.01, 12
     epochs, random 1-pixel shifts (the paper trained 20 passes with its diagonal

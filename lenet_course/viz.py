@@ -11,6 +11,7 @@ import math
 import os
 import re
 import warnings
+from dataclasses import dataclass
 from html import escape
 
 import matplotlib.pyplot as plt
@@ -242,6 +243,8 @@ def show_misclassified(model: torch.nn.Module, X: torch.Tensor, y: torch.Tensor,
 
 def symmetric_limit(values: torch.Tensor | np.ndarray) -> float:
     """The largest absolute value: the colour range (-limit, limit) centres a diverging map on 0."""
+    if isinstance(values, torch.Tensor):
+        values = values.detach().cpu().numpy()
     return float(np.abs(np.asarray(values, dtype=float)).max()) or 1.0
 
 
@@ -514,4 +517,181 @@ def show_bitmaps(centres: torch.Tensor, shape: tuple[int, int] = (12, 7), title:
         ax.set_xticks([])
         ax.set_yticks([])
     fig.suptitle(title)
+    return fig
+
+
+@dataclass(frozen=True)
+class UnitPath:
+    """One path of single units through LeNet5 for one digit, with the numbers of each step,
+    computed by hand (multiply, add, ReLU, max) rather than read from the layers.
+
+    Positions are (row, column) in each map; ``*_pre`` values are before the ReLU. From the
+    predicted class down, each step follows the input that added the most to the unit above
+    it, so the path is the strongest chain of contributions. See :func:`unit_path`.
+    """
+
+    image: torch.Tensor  # (32, 32) the normalised input
+    c1_map: int
+    c1_at: tuple[int, int]
+    patch: torch.Tensor  # (5, 5) the input pixels under the C1 unit's window
+    kernel: torch.Tensor  # (5, 5) that map's weights
+    c1_bias: float
+    c1_pre: float
+    c1: float
+    c1_maps: torch.Tensor  # (28, 28) the whole C1 map, after ReLU
+    s2_at: tuple[int, int]
+    s2_window: torch.Tensor  # (2, 2) the C1 values it pools
+    s2: float
+    c3_map: int
+    c3_at: tuple[int, int]
+    c3_per_input: torch.Tensor  # (6,) the sum of 25 products from each S2 map
+    c3_bias: float
+    c3_pre: float
+    c3: float
+    s4_at: tuple[int, int]
+    s4_window: torch.Tensor  # (2, 2)
+    s4: float
+    f5_unit: int
+    f5_bias: float
+    f5_pre: float
+    f5: float
+    f6_unit: int
+    f6_bias: float
+    f6_pre: float
+    f6: float
+    output_class: int
+    output_bias: float
+    logit: float
+    probability: float
+
+
+def _top(values: torch.Tensor) -> tuple[int, ...]:
+    """The index (as a tuple) of the largest value of ``values``."""
+    return tuple(int(i) for i in np.unravel_index(int(values.argmax()), tuple(values.shape)))
+
+
+def unit_path(model: LeNet5, x: torch.Tensor) -> UnitPath:
+    """Follow one digit ``x`` (1, 1, 32, 32) through ``model`` one unit per layer, with numbers.
+
+    Starts from the predicted class and walks down, taking at each layer the input unit whose
+    weight x value added the most; then recomputes every value on that path by hand. The data-flow
+    chapter asserts each one equal to ``model.stages(x)``.
+    """
+    check = model.training
+    model.eval()
+    with torch.no_grad():
+        maps = {name: value[0] for name, value in model.stages(x).items()}
+        cls = int(maps["output"].argmax())
+        f6_unit = int((model.output.weight[cls] * maps["f6"]).argmax())
+        f5_unit = int((model.f6.weight[f6_unit] * maps["f5"]).argmax())
+        flat = maps["s4"].reshape(-1)  # (400,) in the order flatten uses
+        m4, r4, q4 = _top((model.f5.weight[f5_unit] * flat).view(maps["s4"].shape))
+        dr, dc = _top(maps["c3"][m4, 2 * r4:2 * r4 + 2, 2 * q4:2 * q4 + 2])
+        r3, q3 = 2 * r4 + dr, 2 * q4 + dc
+        k = model.c3.kernel_size[0]
+        windows = maps["s2"][:, r3:r3 + k, q3:q3 + k]  # (6, 5, 5)
+        products = model.c3.weight[m4] * windows  # (6, 5, 5)
+        per_input = products.sum(dim=(1, 2))
+        m2 = int(per_input.argmax())
+        dr, dc = _top(products[m2])
+        r2, q2 = r3 + dr, q3 + dc
+        dr, dc = _top(maps["c1"][m2, 2 * r2:2 * r2 + 2, 2 * q2:2 * q2 + 2])
+        r1, q1 = 2 * r2 + dr, 2 * q2 + dc
+        # Forward again by hand, one multiply-and-add at a time.
+        k = model.c1.kernel_size[0]
+        patch, kernel = x[0, 0, r1:r1 + k, q1:q1 + k], model.c1.weight[m2, 0]
+        c1_bias = float(model.c1.bias[m2])
+        c1_pre = float((patch * kernel).sum()) + c1_bias
+        s2_window = maps["c1"][m2, 2 * r2:2 * r2 + 2, 2 * q2:2 * q2 + 2]
+        c3_bias = float(model.c3.bias[m4])
+        c3_pre = float(per_input.sum()) + c3_bias
+        s4_window = maps["c3"][m4, 2 * r4:2 * r4 + 2, 2 * q4:2 * q4 + 2]
+        f5_bias, f6_bias, output_bias = (float(model.f5.bias[f5_unit]), float(model.f6.bias[f6_unit]),
+                                         float(model.output.bias[cls]))
+        f5_pre = float(model.f5.weight[f5_unit] @ flat) + f5_bias
+        f6_pre = float(model.f6.weight[f6_unit] @ maps["f5"]) + f6_bias
+        logit = float(model.output.weight[cls] @ maps["f6"]) + output_bias
+        probability = float(torch.softmax(maps["output"], dim=0)[cls])
+    model.train(check)
+    patch, kernel, s2_window, s4_window, per_input = (t.detach() for t in (patch, kernel, s2_window, s4_window,
+                                                                          per_input))
+    return UnitPath(
+        image=x[0, 0].detach().cpu(), c1_map=m2, c1_at=(r1, q1), patch=patch.cpu(), kernel=kernel.cpu(),
+        c1_bias=c1_bias, c1_pre=c1_pre, c1=max(c1_pre, 0.0), c1_maps=maps["c1"][m2].detach().cpu(), s2_at=(r2, q2),
+        s2_window=s2_window.cpu(), s2=float(s2_window.max()), c3_map=m4, c3_at=(r3, q3),
+        c3_per_input=per_input.cpu(), c3_bias=c3_bias, c3_pre=c3_pre, c3=max(c3_pre, 0.0), s4_at=(r4, q4),
+        s4_window=s4_window.cpu(), s4=float(s4_window.max()), f5_unit=f5_unit, f5_bias=f5_bias, f5_pre=f5_pre,
+        f5=max(f5_pre, 0.0), f6_unit=f6_unit, f6_bias=f6_bias, f6_pre=f6_pre, f6=max(f6_pre, 0.0),
+        output_class=cls, output_bias=output_bias, logit=logit, probability=probability)
+
+
+def _number_grid(ax: plt.Axes, values: torch.Tensor, cmap: str, vmin: float, vmax: float, fmt: str,
+                 title: str) -> None:
+    """Draw ``values`` (H, W) as coloured cells with each number written in its cell."""
+    ax.imshow(values.numpy(), cmap=cmap, vmin=vmin, vmax=vmax)
+    for (i, j), value in np.ndenumerate(values.numpy()):
+        shade = (value - vmin) / ((vmax - vmin) or 1.0)
+        dark = {DIGIT_CMAP: shade > 0.6, MAGNITUDE_CMAP: shade < 0.5}.get(cmap, shade < 0.15 or shade > 0.85)
+        ax.text(j, i, format(value, fmt), ha="center", va="center", fontsize=MIN_FONT_PT,
+                color="white" if dark else "black")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_title(title, fontsize=10)
+
+
+def draw_unit_path(path: UnitPath) -> plt.Figure:
+    """The arithmetic of one unit per layer, from a 5x5 patch of the digit to the class
+    probability, with the real numbers of :func:`unit_path` (the figure the block diagrams
+    leave out). Introduced in the data-flow chapter."""
+    fig = plt.figure(figsize=(FIGURE_WIDTH, 6.6), layout="constrained")
+    grid = fig.add_gridspec(3, 4, height_ratios=[2.0, 1.5, 1.5], width_ratios=[1.35, 2.0, 2.0, 1.9])
+    r1, q1 = path.c1_at
+    k = path.kernel.shape[-1]
+    ax = fig.add_subplot(grid[0, 0])
+    ax.imshow(to_pixels(path.image).numpy(), cmap=DIGIT_CMAP, vmin=0, vmax=1)
+    ax.add_patch(Rectangle((q1 - 0.5, r1 - 0.5), k, k, fill=False, edgecolor=WRONG, lw=2))
+    ax.set(xticks=[], yticks=[], title="input 32x32")
+    ax.set_xlabel(f"patch at row {r1}, col {q1}", fontsize=MIN_FONT_PT)
+    _number_grid(fig.add_subplot(grid[0, 1]), path.patch, DIGIT_CMAP, float(path.image.min()),
+                 float(path.image.max()), ".1f", "the 5x5 patch")
+    limit = symmetric_limit(path.kernel)
+    _number_grid(fig.add_subplot(grid[0, 2]), path.kernel, SIGNED_CMAP, -limit, limit, ".2f",
+                 f"C1 kernel {path.c1_map}")
+    ax = fig.add_subplot(grid[0, 3])
+    ax.axis("off")
+    products = float((path.patch * path.kernel).sum())
+    ax.text(0.0, 0.5, f"C1 map {path.c1_map}\nat row {r1}, col {q1}:\n\n"
+            f"sum of the 25\npatch x kernel\nproducts = {products:.3f}\n+ bias {path.c1_bias:+.3f}\n"
+            f"= {path.c1_pre:.3f}\nReLU: {path.c1:.3f}", va="center", fontsize=10, family="monospace")
+    r2, q2 = path.s2_at
+    ax = fig.add_subplot(grid[1, 0])
+    ax.imshow(path.c1_maps.numpy(), cmap=MAGNITUDE_CMAP, vmin=0)
+    ax.add_patch(Rectangle((2 * q2 - 0.5, 2 * r2 - 0.5), 2, 2, fill=False, edgecolor=WRONG, lw=2))
+    ax.set(xticks=[], yticks=[], title=f"C1 map {path.c1_map}")
+    ax.set_xlabel("28x28, after ReLU", fontsize=MIN_FONT_PT)
+    top = float(path.c1_maps.max()) or 1.0
+    _number_grid(fig.add_subplot(grid[1, 1]), path.s2_window, MAGNITUDE_CMAP, 0.0, top, ".3f",
+                 "its 2x2 window")
+    ax = fig.add_subplot(grid[1, 2:])
+    ax.axis("off")
+    ax.text(0.0, 0.5, f"S2 map {path.c1_map} at row {r2}, col {q2}:\nthe largest of the four\n"
+            f"= {path.s2:.3f}", va="center", fontsize=10, family="monospace")
+    r3, q3 = path.c3_at
+    r4, q4 = path.s4_at
+    parts = ", ".join(f"{v:+.2f}" for v in path.c3_per_input.tolist())
+    lines = [
+        f"C3 map {path.c3_map} at row {r3}, col {q3}: 6 S2 maps x 25 weights = 150 products;",
+        f"  per S2 map: {parts}  (map {path.c1_map}'s window holds the S2 value above)",
+        f"  sum + bias {path.c3_bias:+.3f} = {path.c3_pre:.3f}; ReLU: {path.c3:.3f}",
+        f"S4 map {path.c3_map} at row {r4}, col {q4}: largest of "
+        + ", ".join(f"{v:.2f}" for v in path.s4_window.flatten().tolist()) + f" = {path.s4:.3f}",
+        f"F5 unit {path.f5_unit}: 400 products (S4, flattened) + bias = {path.f5_pre:.3f}; ReLU: {path.f5:.3f}",
+        f"F6 unit {path.f6_unit}: 120 products (F5) + bias = {path.f6_pre:.3f}; ReLU: {path.f6:.3f}",
+        f"output {path.output_class}: 84 products (F6) + bias = logit {path.logit:.3f}",
+        f"softmax over the 10 logits: P(digit {path.output_class}) = {path.probability:.3%}",
+    ]
+    ax = fig.add_subplot(grid[2, :])
+    ax.axis("off")
+    ax.text(0.0, 1.0, "\n".join(lines), va="top", fontsize=MIN_FONT_PT, family="monospace", linespacing=1.45)
+    fig.suptitle("One unit per layer, from a 5x5 patch of the digit to the class probability")
     return fig

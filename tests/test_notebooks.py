@@ -149,3 +149,52 @@ def test_no_solution_or_answer_is_left_unfolded(path):
                 f"{path.name} cell {i}: a hidden check cell must be collapsed in the notebook too")
         if "remove-cell" not in tags and not source.startswith("# @title Solution"):
             assert not re.search(r"\b\w+_solution\(", source), f"{path.name} cell {i} shows a solution"
+
+
+FIGURE_CALL = re.compile(r"plt\.subplots\(|plt\.figure\(|\b(show|plot|draw)_\w+\(|animation_html\(")
+FIGURE_NAME = re.compile(r"fig-(\d\d)-[a-z0-9-]+")
+
+
+def figure_cells(path: Path) -> list[tuple[int, dict]]:
+    """The code cells of a chapter that draw a figure (other than the stubs of an exercise)."""
+    nb = json.loads(path.read_text())
+    cells = []
+    for i, cell in enumerate(nb["cells"]):
+        source = "".join(cell["source"])
+        if cell["cell_type"] == "code" and FIGURE_CALL.search(source) and "NotImplementedError" not in source:
+            cells.append((i, cell))
+    return cells
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_figure_has_a_name_a_caption_and_an_alt_text(path):
+    """Each figure is numbered (a name for cross-references), captioned (what to look at) and
+    described (one sentence for a screen reader), through myst-nb's cell metadata."""
+    for i, cell in figure_cells(path):
+        meta = cell["metadata"].get("mystnb", {})
+        figure, image = meta.get("figure", {}), meta.get("image", {})
+        where = f"{path.name} cell {i}"
+        name = figure.get("name", "")
+        assert FIGURE_NAME.fullmatch(name), f"{where}: figure name {name!r} should read fig-NN-what"
+        assert name[4:6] == path.name[:2], f"{where}: {name} should carry the chapter's number {path.name[:2]}"
+        caption, alt = figure.get("caption", "").strip(), image.get("alt", "").strip()
+        assert len(caption.split()) >= 6, f"{where}: the caption should say what to look at"
+        assert len(alt.split()) >= 5 and alt.endswith("."), f"{where}: the alt text should be one sentence"
+        assert not re.search(r"\.(png|svg|jpe?g)\b|_images/", alt), f"{where}: the alt text is a file name"
+        last = [line for line in "".join(cell["source"]).splitlines() if line.strip()][-1]
+        assert not re.match(r"^\s*(ax\w*|fig|plt)\.\w+\(.*\)\s*$", last) or last.rstrip().endswith(";"), (
+            f"{where}: ends with a value ({last.strip()[:40]}); Jupyter would show it as a second figure output")
+
+
+def test_figure_names_are_unique_and_every_reference_resolves():
+    names, references = [], []
+    for path in NOTEBOOKS:
+        nb = json.loads(path.read_text())
+        for _, cell in figure_cells(path):
+            names.append(cell["metadata"]["mystnb"]["figure"]["name"])
+        text = "".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
+        references += re.findall(r"\{numref\}`(?:[^`<]*<)?(fig-[\w-]+)>?`", text)
+    references += re.findall(r"\{numref\}`(fig-[\w-]+)`", (ROOT / "book" / "intro.md").read_text())
+    names.append("fig-architecture")  # the intro's, the course's Figure 1
+    assert len(names) == len(set(names)), sorted(n for n in names if names.count(n) > 1)
+    assert set(references) <= set(names), set(references) - set(names)

@@ -132,6 +132,39 @@ def test_chapters_have_figures(page, server):
             assert page.locator("main img").count() >= 1, f"{path} has no figure"
 
 
+@pytest.mark.parametrize("path", [p for p in toc_pages() if re.search(r"book/(\d\d_|intro)", p)])
+def test_every_figure_is_numbered_captioned_described_and_shown_at_its_size(browser, server, path):
+    """On a 1,366-px screen: every image of the page's content sits in a numbered figure with a
+    caption, has an alt text that describes it (not a file name), and is shown at the size it
+    was drawn (not shrunk), from a PNG with twice the pixels (sharp)."""
+    context = browser.new_context(viewport={"width": 1366, "height": 900})
+    page = context.new_page()
+    try:
+        page.goto(f"{server}/{path}")
+        images = page.evaluate("""() => [...document.querySelectorAll('main img')].map(img => {
+            const figure = img.closest('figure');
+            const text = selector => (figure?.querySelector(selector)?.textContent || '').trim();
+            return {alt: (img.getAttribute('alt') || '').trim(), src: img.getAttribute('src') || '',
+                    number: text('figcaption .caption-number'), caption: text('figcaption .caption-text'),
+                    shown: img.getBoundingClientRect().width, declared: parseFloat(img.getAttribute('width') || '0'),
+                    natural: img.naturalWidth};
+        })""")
+    finally:
+        context.close()
+    assert images, f"{path} has no figure"
+    chapter = re.search(r"book/(\d\d)_", path)
+    expected = rf"Figure {int(chapter.group(1))}\.\d+" if chapter else r"Figure \d+"
+    for image in images:
+        where = f"{path}: image {image['src'][-20:]}"
+        assert re.fullmatch(expected, image["number"]), f"{where} is not in a numbered figure: {image['number']!r}"
+        assert len(image["caption"].split()) >= 6, f"{where} has no caption"
+        assert len(image["alt"].split()) >= 5, f"{where}: alt text {image['alt']!r}"
+        assert not re.search(r"\.(png|svg|jpe?g)$|_images/", image["alt"]), f"{where}: its alt text is a file name"
+        if image["declared"] and image["shown"]:  # a figure (folded solutions are not shown)
+            assert image["shown"] >= image["declared"] - 1, f"{where} is shrunk to {image['shown']:.0f} px"
+            assert image["natural"] >= 1.9 * image["declared"], f"{where} is not a 2x image"
+
+
 def test_formulas_render_without_a_network(page, server):
     page.goto(f"{server}/book/04_c1.html", wait_until="networkidle")
     page.wait_for_selector("mjx-container", timeout=15_000)
