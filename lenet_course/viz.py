@@ -44,6 +44,7 @@ MIN_FONT_PT = 9  # no text smaller than this, as displayed
 # Okabe and Ito's palette, distinguishable with the common colour-vision deficiencies.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
 RIGHT, WRONG, NEUTRAL = "#0072B2", "#D55E00", "0.65"  # blue / vermillion, never red vs green
+HIGHLIGHT = "#E69F00"  # orange: frames and marks that say "look here" (a window, a patch)
 SIGNED_CMAP = "RdBu_r"  # diverging, centred on 0: weights, pre-activations, differences
 MAGNITUDE_CMAP = "viridis"  # perceptual, for values from 0 up: activations, counts
 DIGIT_CMAP = "gray_r"  # ink dark on white paper, as the digits were written
@@ -395,19 +396,22 @@ def animate_convolution(image: torch.Tensor, kernel: torch.Tensor, bias: float =
                                               gridspec_kw={"width_ratios": [32, 12, 28]})
     ax_in.imshow(image.numpy(), cmap=DIGIT_CMAP)
     ax_in.set_title(f"input {image.shape[0]}x{image.shape[1]}")
-    window = Rectangle((-0.5, -0.5), k, k, fill=False, edgecolor=WRONG, lw=2)
+    window = Rectangle((-0.5, -0.5), k, k, fill=False, edgecolor=HIGHLIGHT, lw=2.5)
     ax_in.add_patch(window)
-    limit = symmetric_limit(kernel)
-    ax_k.imshow(kernel.numpy(), cmap=SIGNED_CMAP, vmin=-limit, vmax=limit)
+    kernel_limit = symmetric_limit(kernel)
+    kernel_image = ax_k.imshow(kernel.numpy(), cmap=SIGNED_CMAP, vmin=-kernel_limit, vmax=kernel_limit)
     ax_k.set_title(f"kernel {k}x{k}")
     shown = torch.full_like(out, float("nan"))
     limit = symmetric_limit(out)  # the map is signed (before ReLU): 0 is white
     canvas = ax_out.imshow(shown.numpy(), cmap=SIGNED_CMAP, vmin=-limit, vmax=limit)
     ax_out.set_title(f"feature map {oh}x{ow}")
+    fig.colorbar(kernel_image, ax=ax_k, location="bottom", label="weight", ticks=[-kernel_limit, 0, kernel_limit],
+                 format="%.2g")  # each on its own scale, 0 = white
+    fig.colorbar(canvas, ax=ax_out, shrink=0.8, label="map value")
     for ax in (ax_in, ax_k, ax_out):
         ax.set_xticks([])
         ax.set_yticks([])
-    marker = Rectangle((-0.5, -0.5), 1, 1, fill=False, edgecolor=WRONG, lw=1.5)
+    marker = Rectangle((-0.5, -0.5), 1, 1, fill=False, edgecolor=HIGHLIGHT, lw=2)
     ax_out.add_patch(marker)
 
     def draw(frame: int):
@@ -649,7 +653,7 @@ def draw_unit_path(path: UnitPath) -> plt.Figure:
     k = path.kernel.shape[-1]
     ax = fig.add_subplot(grid[0, 0])
     ax.imshow(to_pixels(path.image).numpy(), cmap=DIGIT_CMAP, vmin=0, vmax=1)
-    ax.add_patch(Rectangle((q1 - 0.5, r1 - 0.5), k, k, fill=False, edgecolor=WRONG, lw=2))
+    ax.add_patch(Rectangle((q1 - 0.5, r1 - 0.5), k, k, fill=False, edgecolor=HIGHLIGHT, lw=2.5))
     ax.set(xticks=[], yticks=[], title="input 32x32")
     ax.set_xlabel(f"patch at row {r1}, col {q1}", fontsize=MIN_FONT_PT)
     _number_grid(fig.add_subplot(grid[0, 1]), path.patch, DIGIT_CMAP, float(path.image.min()),
@@ -666,7 +670,7 @@ def draw_unit_path(path: UnitPath) -> plt.Figure:
     r2, q2 = path.s2_at
     ax = fig.add_subplot(grid[1, 0])
     ax.imshow(path.c1_maps.numpy(), cmap=MAGNITUDE_CMAP, vmin=0)
-    ax.add_patch(Rectangle((2 * q2 - 0.5, 2 * r2 - 0.5), 2, 2, fill=False, edgecolor=WRONG, lw=2))
+    ax.add_patch(Rectangle((2 * q2 - 0.5, 2 * r2 - 0.5), 2, 2, fill=False, edgecolor=HIGHLIGHT, lw=2.5))
     ax.set(xticks=[], yticks=[], title=f"C1 map {path.c1_map}")
     ax.set_xlabel("28x28, after ReLU", fontsize=MIN_FONT_PT)
     top = float(path.c1_maps.max()) or 1.0
