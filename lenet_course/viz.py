@@ -462,9 +462,8 @@ def plot_probabilities(probabilities: torch.Tensor, images: torch.Tensor, labels
         colours = [RIGHT if d == true else (WRONG if d == predicted else NEUTRAL) for d in range(10)]
         values = probabilities[row].numpy()
         ax_bar.bar(range(10), values, color=colours)
-        for d, tag in ((true, "true"), (predicted, "predicted")):
-            if tag == "predicted" and d == true:
-                tag = "true = predicted"
+        tags = {true: "true = predicted"} if predicted == true else {true: "true", predicted: "predicted"}
+        for d, tag in tags.items():
             ax_bar.text(d, min(values[d], 1.0) + 0.04, tag, ha="center", va="bottom", fontsize=MIN_FONT_PT,
                         color=colours[d])
         ax_bar.set(ylim=(0, 1.3), xticks=range(10), yticks=[0, 0.5, 1], ylabel="probability")
