@@ -106,8 +106,8 @@ def sweep(data: MNIST, seed: int = 0) -> tuple[dict, dict, dict]:
 
 def recipe(model: str, regime: str, seed: int = 0) -> TrainConfig:
     """The training recipe of ``model`` ("lenet5" or "classic") in ``regime``."""
-    if model == "classic":
-        distortion = distorted_config().distortion if regime == "distorted" else None
+    if model == "classic":  # the paper's regimes, at Distortion()'s reference ranges
+        distortion = Distortion() if regime == "distorted" else None
         return classic_config(max_shift=0, distortion=distortion, seed=seed)
     if regime == "distorted":
         return distorted_config(seed=seed)

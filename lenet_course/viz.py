@@ -217,7 +217,8 @@ def plot_history(history: History, title: str = "Training LeNet-5 on MNIST") -> 
     ax_loss.legend()
     ax_acc.plot(history.epochs, [100 * a for a in history.train_acc], "o-", label="training")
     ax_acc.plot(history.epochs, [100 * a for a in history.val_acc], "s--", label="validation")
-    ax_acc.set(xlabel="epoch", ylabel="accuracy (%)", title="Accuracy (axis cropped)")
+    ax_acc.set(xlabel="epoch", title="Accuracy")
+    ax_acc.set_ylabel(f"accuracy (%, axis from {ax_acc.get_ylim()[0]:.3g})")  # cropped: say so
     ax_acc.legend()
     for ax in (ax_loss, ax_acc):
         ax.set_xticks(history.epochs)

@@ -41,18 +41,18 @@ def test_shipped_weights_score_what_their_metadata_says(mnist, name, loss_fn):
     assert test.total == 10_000 and test.correct == meta["test_correct"]
     assert test.accuracy == meta["test_accuracy"]
     assert val.accuracy == meta["val_accuracy"]
-    assert test.accuracy >= (0.992 if name == "lenet5" else 0.99)
+    assert test.accuracy >= (0.993 if name == "lenet5" else 0.99)
 
 
 def test_the_shipped_lenet5_survives_real_handwriting(mnist):
-    """Trained on distorted digits: at least 99.2% on the test set as it is, and at least 95%
+    """Trained on distorted digits: at least 99.3% on the test set as it is, and at least 95%
     with every test digit moved 3 pixels right and 3 down (the metadata records both)."""
     meta = pretrained_metadata("lenet5")
     model = load_pretrained("lenet5")
     shifted = evaluate(model, distort(mnist.X_test, dx=3, dy=3), mnist.y_test)
     assert meta["regime"] == "distorted"
     assert shifted.accuracy == meta["test_accuracy_shifted_3_3"]
-    assert meta["test_accuracy"] >= 0.992 and shifted.accuracy >= 0.95
+    assert meta["test_accuracy"] >= 0.993 and shifted.accuracy >= 0.95
 
 
 def test_the_shipped_classic_network_is_the_better_matched_regime():
