@@ -37,6 +37,14 @@ def history():
     return h
 
 
+ANIMATIONS = []  # kept alive while their figures are checked (matplotlib warns otherwise)
+
+
+def animation_figure():
+    ANIMATIONS.append(viz.animate_convolution(torch.randn(12, 12), torch.randn(5, 5), frames=3))
+    return ANIMATIONS[-1]._fig
+
+
 def figures():
     torch.manual_seed(0)
     model = LeNet5().eval()
@@ -60,7 +68,7 @@ def figures():
         "plot_confusion": lambda: viz.plot_confusion({"LeNet5": matrix, "1998": matrix // 2}),
         "show_bitmaps": lambda: viz.show_bitmaps(LeNet5Classic().output.centres),
         "draw_unit_path": lambda: viz.draw_unit_path(viz.unit_path(model, x)),
-        "animation": lambda: viz.animate_convolution(torch.randn(12, 12), torch.randn(5, 5), frames=3)._fig,
+        "animation": lambda: animation_figure(),
     }
 
 

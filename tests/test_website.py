@@ -141,7 +141,7 @@ def test_every_figure_is_numbered_captioned_described_and_shown_at_its_size(brow
     page = context.new_page()
     try:
         page.goto(f"{server}/{path}")
-        images = page.evaluate("""() => [...document.querySelectorAll('main img')].map(img => {
+        images = page.evaluate("""() => [...document.querySelectorAll('main article.bd-article img')].map(img => {
             const figure = img.closest('figure');
             const text = selector => (figure?.querySelector(selector)?.textContent || '').trim();
             return {alt: (img.getAttribute('alt') || '').trim(), src: img.getAttribute('src') || '',
