@@ -178,9 +178,10 @@ def _as_pixels(images: torch.Tensor) -> np.ndarray:
 
 
 def show_digits(images: torch.Tensor, labels: torch.Tensor | None = None, predictions: torch.Tensor | None = None,
-                ncols: int = 10, title: str | None = None, size: float = 0.72) -> plt.Figure:
+                ncols: int = 10, title: str | None = None, size: float = 0.72, frame: bool = False) -> plt.Figure:
     """A grid of digits; ``labels`` (and ``predictions``) label each one, wrong ones in vermillion
-    with the prediction written out, so colour is never the only cue.
+    with the prediction written out, so colour is never the only cue. ``frame=True`` outlines
+    each image, so that where a digit sits in its frame shows (a moved digit, say).
 
     ``images`` is (N, 28, 28) uint8 or (N, 1, 32, 32) normalised floats.
     """
@@ -196,6 +197,10 @@ def show_digits(images: torch.Tensor, labels: torch.Tensor | None = None, predic
         if i >= n:
             continue
         ax.imshow(pixels[i], cmap=DIGIT_CMAP, vmin=0, vmax=1)
+        if frame:
+            ax.axis("on")
+            ax.set(xticks=[], yticks=[])
+            ax.spines[:].set_color("0.5")
         if predictions is not None and labels is not None:
             wrong = int(predictions[i]) != int(labels[i])
             ax.set_title(f"true {int(labels[i])}\npred {int(predictions[i])}", fontsize=MIN_FONT_PT,
@@ -404,7 +409,8 @@ def animate_convolution(image: torch.Tensor, kernel: torch.Tensor, bias: float =
     ax_k.set_title(f"kernel {k}x{k}")
     shown = torch.full_like(out, float("nan"))
     limit = symmetric_limit(out)  # the map is signed (before ReLU): 0 is white
-    canvas = ax_out.imshow(shown.numpy(), cmap=SIGNED_CMAP, vmin=-limit, vmax=limit)
+    unfilled = plt.get_cmap(SIGNED_CMAP).with_extremes(bad="0.8")  # grey until computed
+    canvas = ax_out.imshow(shown.numpy(), cmap=unfilled, vmin=-limit, vmax=limit)
     ax_out.set_title(f"feature map {oh}x{ow}")
     fig.colorbar(kernel_image, ax=ax_k, location="bottom", label="weight", ticks=[-kernel_limit, 0, kernel_limit],
                  format="%.2g")  # each on its own scale, 0 = white
@@ -529,9 +535,11 @@ class UnitPath:
     """One path of single units through LeNet5 for one digit, with the numbers of each step,
     computed by hand (multiply, add, ReLU, max) rather than read from the layers.
 
-    Positions are (row, column) in each map; ``*_pre`` values are before the ReLU. From the
-    predicted class down, each step follows the input that added the most to the unit above
-    it, so the path is the strongest chain of contributions. See :func:`unit_path`.
+    Positions are (row, column) in each map, counted from 0; ``c1_at`` is also the top-left
+    corner of the 5x5 input patch. ``*_pre`` values are before the ReLU. The path is picked
+    backwards from the predicted class, greedily: at each layer, the input whose weight x value
+    is the largest single product feeding the unit already picked (for a max pool, the input
+    the max took). See :func:`unit_path`.
     """
 
     image: torch.Tensor  # (32, 32) the normalised input
@@ -556,16 +564,20 @@ class UnitPath:
     s4_window: torch.Tensor  # (2, 2)
     s4: float
     f5_unit: int
+    f5_top: tuple[float, float]  # (input, weight) of its largest product: the S4 value above
     f5_bias: float
     f5_pre: float
     f5: float
     f6_unit: int
+    f6_top: tuple[float, float]  # (input, weight): the F5 unit above
     f6_bias: float
     f6_pre: float
     f6: float
     output_class: int
+    output_top: tuple[float, float]  # (input, weight): the F6 unit above
     output_bias: float
     logit: float
+    runner_up: tuple[int, float]  # the second most likely class and its logit
     probability: float
 
 
@@ -577,56 +589,66 @@ def _top(values: torch.Tensor) -> tuple[int, ...]:
 def unit_path(model: LeNet5, x: torch.Tensor) -> UnitPath:
     """Follow one digit ``x`` (1, 1, 32, 32) through ``model`` one unit per layer, with numbers.
 
-    Starts from the predicted class and walks down, taking at each layer the input unit whose
-    weight x value added the most; then recomputes every value on that path by hand. The data-flow
-    chapter asserts each one equal to ``model.stages(x)``.
+    Picks the path backwards from the predicted class: at each layer, the input whose weight x
+    value is the largest single product into the unit already picked (a greedy choice, one
+    layer at a time; through a max pool, the input the max took). Then recomputes every value on
+    the path by hand, from the network's own values of the layer below. The data-flow chapter
+    asserts each one equal to ``model.stages(x)``.
     """
-    check = model.training
+    was_training = model.training
     model.eval()
     with torch.no_grad():
         maps = {name: value[0] for name, value in model.stages(x).items()}
         cls = int(maps["output"].argmax())
-        f6_unit = int((model.output.weight[cls] * maps["f6"]).argmax())
-        f5_unit = int((model.f6.weight[f6_unit] * maps["f5"]).argmax())
+        output_products = model.output.weight[cls] * maps["f6"]  # (84,)
+        f6_unit = int(output_products.argmax())
+        f6_products = model.f6.weight[f6_unit] * maps["f5"]  # (120,)
+        f5_unit = int(f6_products.argmax())
         flat = maps["s4"].reshape(-1)  # (400,) in the order flatten uses
-        m4, r4, q4 = _top((model.f5.weight[f5_unit] * flat).view(maps["s4"].shape))
+        f5_products = model.f5.weight[f5_unit] * flat  # (400,)
+        m4, r4, q4 = _top(f5_products.view(maps["s4"].shape))
         dr, dc = _top(maps["c3"][m4, 2 * r4:2 * r4 + 2, 2 * q4:2 * q4 + 2])
         r3, q3 = 2 * r4 + dr, 2 * q4 + dc
         k = model.c3.kernel_size[0]
         windows = maps["s2"][:, r3:r3 + k, q3:q3 + k]  # (6, 5, 5)
-        products = model.c3.weight[m4] * windows  # (6, 5, 5)
-        per_input = products.sum(dim=(1, 2))
-        m2 = int(per_input.argmax())
-        dr, dc = _top(products[m2])
+        products = model.c3.weight[m4] * windows  # (6, 5, 5): the 150 products
+        m2, dr, dc = _top(products)  # the largest of the 150
         r2, q2 = r3 + dr, q3 + dc
         dr, dc = _top(maps["c1"][m2, 2 * r2:2 * r2 + 2, 2 * q2:2 * q2 + 2])
         r1, q1 = 2 * r2 + dr, 2 * q2 + dc
         # Forward again by hand, one multiply-and-add at a time.
         k = model.c1.kernel_size[0]
-        patch, kernel = x[0, 0, r1:r1 + k, q1:q1 + k], model.c1.weight[m2, 0]
+        patch, kernel = x[0, 0, r1:r1 + k, q1:q1 + k], model.c1.weight[m2, 0]  # (5, 5) each
         c1_bias = float(model.c1.bias[m2])
         c1_pre = float((patch * kernel).sum()) + c1_bias
         s2_window = maps["c1"][m2, 2 * r2:2 * r2 + 2, 2 * q2:2 * q2 + 2]
+        per_input = products.sum(dim=(1, 2))  # (6,)
         c3_bias = float(model.c3.bias[m4])
         c3_pre = float(per_input.sum()) + c3_bias
         s4_window = maps["c3"][m4, 2 * r4:2 * r4 + 2, 2 * q4:2 * q4 + 2]
         f5_bias, f6_bias, output_bias = (float(model.f5.bias[f5_unit]), float(model.f6.bias[f6_unit]),
                                          float(model.output.bias[cls]))
-        f5_pre = float(model.f5.weight[f5_unit] @ flat) + f5_bias
-        f6_pre = float(model.f6.weight[f6_unit] @ maps["f5"]) + f6_bias
-        logit = float(model.output.weight[cls] @ maps["f6"]) + output_bias
+        f5_pre = float(f5_products.sum()) + f5_bias
+        f6_pre = float(f6_products.sum()) + f6_bias
+        logit = float(output_products.sum()) + output_bias
+        second = int(maps["output"].topk(2).indices[1])
         probability = float(torch.softmax(maps["output"], dim=0)[cls])
-    model.train(check)
-    patch, kernel, s2_window, s4_window, per_input = (t.detach() for t in (patch, kernel, s2_window, s4_window,
-                                                                          per_input))
+        q = int(f5_products.argmax())  # the S4 value picked above, as an index into the 400
+        tops = ((float(flat[q]), float(model.f5.weight[f5_unit, q])),
+                (float(maps["f5"][f5_unit]), float(model.f6.weight[f6_unit, f5_unit])),
+                (float(maps["f6"][f6_unit]), float(model.output.weight[cls, f6_unit])))
+    model.train(was_training)
+    patch, kernel, s2_window, s4_window, per_input = (t.detach().cpu() for t in (patch, kernel, s2_window,
+                                                                                s4_window, per_input))
     return UnitPath(
-        image=x[0, 0].detach().cpu(), c1_map=m2, c1_at=(r1, q1), patch=patch.cpu(), kernel=kernel.cpu(),
-        c1_bias=c1_bias, c1_pre=c1_pre, c1=max(c1_pre, 0.0), c1_maps=maps["c1"][m2].detach().cpu(), s2_at=(r2, q2),
-        s2_window=s2_window.cpu(), s2=float(s2_window.max()), c3_map=m4, c3_at=(r3, q3),
-        c3_per_input=per_input.cpu(), c3_bias=c3_bias, c3_pre=c3_pre, c3=max(c3_pre, 0.0), s4_at=(r4, q4),
-        s4_window=s4_window.cpu(), s4=float(s4_window.max()), f5_unit=f5_unit, f5_bias=f5_bias, f5_pre=f5_pre,
-        f5=max(f5_pre, 0.0), f6_unit=f6_unit, f6_bias=f6_bias, f6_pre=f6_pre, f6=max(f6_pre, 0.0),
-        output_class=cls, output_bias=output_bias, logit=logit, probability=probability)
+        image=x[0, 0].detach().cpu(), c1_map=m2, c1_at=(r1, q1), patch=patch, kernel=kernel,
+        c1_bias=c1_bias, c1_pre=c1_pre, c1=max(c1_pre, 0.0), c1_maps=maps["c1"][m2].detach().cpu(),
+        s2_at=(r2, q2), s2_window=s2_window, s2=float(s2_window.max()), c3_map=m4, c3_at=(r3, q3),
+        c3_per_input=per_input, c3_bias=c3_bias, c3_pre=c3_pre, c3=max(c3_pre, 0.0), s4_at=(r4, q4),
+        s4_window=s4_window, s4=float(s4_window.max()), f5_unit=f5_unit, f5_top=tops[0], f5_bias=f5_bias,
+        f5_pre=f5_pre, f5=max(f5_pre, 0.0), f6_unit=f6_unit, f6_top=tops[1], f6_bias=f6_bias, f6_pre=f6_pre,
+        f6=max(f6_pre, 0.0), output_class=cls, output_top=tops[2], output_bias=output_bias, logit=logit,
+        runner_up=(second, float(maps["output"][second])), probability=probability)
 
 
 def _number_grid(ax: plt.Axes, values: torch.Tensor, cmap: str, vmin: float, vmax: float, fmt: str,
@@ -636,7 +658,9 @@ def _number_grid(ax: plt.Axes, values: torch.Tensor, cmap: str, vmin: float, vma
     for (i, j), value in np.ndenumerate(values.numpy()):
         shade = (value - vmin) / ((vmax - vmin) or 1.0)
         dark = {DIGIT_CMAP: shade > 0.6, MAGNITUDE_CMAP: shade < 0.5}.get(cmap, shade < 0.15 or shade > 0.85)
-        ax.text(j, i, format(value, fmt), ha="center", va="center", fontsize=MIN_FONT_PT,
+        text = format(value, fmt)
+        text = text[1:] if text.startswith("-") and text.strip("-0.") == "" else text  # no "-0.00"
+        ax.text(j, i, text, ha="center", va="center", fontsize=MIN_FONT_PT,
                 color="white" if dark else "black")
     ax.set_xticks([])
     ax.set_yticks([])
@@ -655,9 +679,9 @@ def draw_unit_path(path: UnitPath) -> plt.Figure:
     ax.imshow(to_pixels(path.image).numpy(), cmap=DIGIT_CMAP, vmin=0, vmax=1)
     ax.add_patch(Rectangle((q1 - 0.5, r1 - 0.5), k, k, fill=False, edgecolor=HIGHLIGHT, lw=2.5))
     ax.set(xticks=[], yticks=[], title="input 32x32")
-    ax.set_xlabel(f"patch at row {r1}, col {q1}", fontsize=MIN_FONT_PT)
+    ax.set_xlabel(f"patch: rows {r1}-{r1 + k - 1},\ncols {q1}-{q1 + k - 1}", fontsize=MIN_FONT_PT)
     _number_grid(fig.add_subplot(grid[0, 1]), path.patch, DIGIT_CMAP, float(path.image.min()),
-                 float(path.image.max()), ".1f", "the 5x5 patch")
+                 float(path.image.max()), ".1f", "the 5x5 patch (normalised)")
     limit = symmetric_limit(path.kernel)
     _number_grid(fig.add_subplot(grid[0, 2]), path.kernel, SIGNED_CMAP, -limit, limit, ".2f",
                  f"C1 kernel {path.c1_map}")
@@ -683,19 +707,29 @@ def draw_unit_path(path: UnitPath) -> plt.Figure:
     r3, q3 = path.c3_at
     r4, q4 = path.s4_at
     parts = ", ".join(f"{v:+.2f}" for v in path.c3_per_input.tolist())
+    parts = ", ".join(f"{v:+.2f}" for v in path.c3_per_input.tolist())
+
+    def largest(top: tuple[float, float], source: str) -> str:
+        value, weight = top
+        return f"largest: {source} {value:.3f} x weight {weight:+.3f} = {value * weight:+.3f}"
+
     lines = [
-        f"C3 map {path.c3_map} at row {r3}, col {q3}: 6 S2 maps x 25 weights = 150 products;",
-        f"  per S2 map: {parts}  (map {path.c1_map}'s window holds the S2 value above)",
-        f"  sum + bias {path.c3_bias:+.3f} = {path.c3_pre:.3f}; ReLU: {path.c3:.3f}",
-        f"S4 map {path.c3_map} at row {r4}, col {q4}: largest of "
-        + ", ".join(f"{v:.2f}" for v in path.s4_window.flatten().tolist()) + f" = {path.s4:.3f}",
-        f"F5 unit {path.f5_unit}: 400 products (S4, flattened) + bias = {path.f5_pre:.3f}; ReLU: {path.f5:.3f}",
-        f"F6 unit {path.f6_unit}: 120 products (F5) + bias = {path.f6_pre:.3f}; ReLU: {path.f6:.3f}",
-        f"output {path.output_class}: 84 products (F6) + bias = logit {path.logit:.3f}",
-        f"softmax over the 10 logits: P(digit {path.output_class}) = {path.probability:.3%}",
+        f"C3 map {path.c3_map} at row {r3}, col {q3}: 150 products (6 S2 maps x 25 weights), of which",
+        f"  S2 map {path.c1_map} at row {r2}, col {q2} (above) gives the largest; summed per S2 map:",
+        f"  {parts}; + bias {path.c3_bias:+.3f} = {path.c3_pre:.3f}; ReLU: {path.c3:.3f}",
+        f"S4 map {path.c3_map} at row {r4}, col {q4}: the largest of "
+        + ", ".join(f"{v:.3f}" for v in path.s4_window.flatten().tolist()) + f" = {path.s4:.3f}",
+        f"F5 unit {path.f5_unit}: 400 products, {largest(path.f5_top, 'S4')};",
+        f"  all + bias {path.f5_bias:+.3f} = {path.f5_pre:.3f}; ReLU: {path.f5:.3f}",
+        f"F6 unit {path.f6_unit}: 120 products, {largest(path.f6_top, 'F5')};",
+        f"  all + bias {path.f6_bias:+.3f} = {path.f6_pre:.3f}; ReLU: {path.f6:.3f}",
+        f"output {path.output_class}: 84 products, {largest(path.output_top, 'F6')};",
+        f"  all + bias {path.output_bias:+.3f} = logit {path.logit:.3f} (no ReLU on the logits)",
+        f"softmax of the 10 logits (next best: digit {path.runner_up[0]}, logit {path.runner_up[1]:.2f}):"
+        f" P(digit {path.output_class}) = {path.probability:.3%}",
     ]
     ax = fig.add_subplot(grid[2, :])
     ax.axis("off")
-    ax.text(0.0, 1.0, "\n".join(lines), va="top", fontsize=MIN_FONT_PT, family="monospace", linespacing=1.45)
+    ax.text(0.0, 1.0, "\n".join(lines), va="top", fontsize=MIN_FONT_PT, family="monospace", linespacing=1.4)
     fig.suptitle("One unit per layer, from a 5x5 patch of the digit to the class probability")
     return fig

@@ -170,3 +170,12 @@ def test_the_unit_path_arithmetic_equals_the_network():
     # each step follows the input that adds most to the unit above
     assert path.s2 == float(path.s2_window.max()) and path.s4 == float(path.s4_window.max())
     assert path.c3_pre == pytest.approx(float(path.c3_per_input.sum()) + path.c3_bias, abs=1e-6)
+    # the path is linked: each layer's largest product comes from the unit picked below it
+    assert path.f5_top[0] == pytest.approx(path.s4) and path.f6_top[0] == pytest.approx(path.f5)
+    assert path.output_top[0] == pytest.approx(path.f6)
+    assert path.runner_up[0] != path.output_class and path.runner_up[1] <= path.logit
+    with torch.no_grad():
+        products = model.c3.weight[path.c3_map] * stages["s2"][:, path.c3_at[0]:path.c3_at[0] + 5,
+                                                               path.c3_at[1]:path.c3_at[1] + 5]
+    r, c = path.s2_at[0] - path.c3_at[0], path.s2_at[1] - path.c3_at[1]
+    assert float(products[path.c1_map, r, c]) == pytest.approx(float(products.max()))  # the largest of 150
