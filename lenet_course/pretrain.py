@@ -76,6 +76,13 @@ def choose_undistorted(rows: list[dict]) -> dict:
     return max((row for row in rows if row["factor"] == 0), key=lambda row: row["val_accuracy"])
 
 
+def sweep_config(factor: float, epochs: int, seed: int = 0) -> TrainConfig:
+    """The recipe of one sweep run: ``factor`` x every range of ``Distortion()`` (0: none), for
+    ``epochs`` epochs; everything else as :func:`~lenet_course.train.distorted_config`."""
+    return distorted_config(distortion=Distortion().scaled(factor) if factor else None, num_epochs=epochs,
+                            seed=seed)
+
+
 def sweep(data: MNIST, seed: int = 0) -> tuple[dict, dict, dict]:
     """Train LeNet5 at each strength of :data:`SWEEP_FACTORS` for each length of
     :data:`SWEEP_EPOCHS`, scored on validation only.
@@ -88,8 +95,7 @@ def sweep(data: MNIST, seed: int = 0) -> tuple[dict, dict, dict]:
     rows, models, histories = [], {}, {}
     for factor in SWEEP_FACTORS:
         for epochs in SWEEP_EPOCHS:
-            distortion = Distortion().scaled(factor) if factor else None
-            config = distorted_config(distortion=distortion, num_epochs=epochs, seed=seed)
+            config = sweep_config(factor, epochs, seed)
             set_seed(seed)
             key = (factor, epochs)
             models[key] = LeNet5()
@@ -169,17 +175,15 @@ def main(argv: list[str] | None = None) -> dict:
         "normalisation": {"pad": 2, "scale": "pixels / 255", "mean": MNIST_MEAN, "std": MNIST_STD},
     }
     if args.sweep:
-        # The sweep's models are the shipped ones: no distortion is lenet5_undistorted, the
-        # best strength is lenet5 (the same run as `python -m lenet_course.pretrain` when the
-        # best strength is Distortion() itself, as distorted_config() then says).
+        # The sweep's models are the shipped ones: its best run without distortion is
+        # lenet5_undistorted, its chosen run lenet5 (the same run as `python -m lenet_course.pretrain`,
+        # since distorted_config() is that run's recipe; a unit test holds them equal).
         table, models, histories = sweep(data, args.seed)
         (args.out / SWEEP_FILE).write_text(json.dumps({**table, **common}, indent=2) + "\n")
         for name, factor, epochs, regime in (
                 ("lenet5_undistorted", 0.0, table["undistorted_epochs"], "undistorted"),
                 ("lenet5", table["best_factor"], table["best_epochs"], "distorted")):
-            row = next(r for r in table["rows"] if (r["factor"], r["epochs"]) == (factor, epochs))
-            config = TrainConfig(**{**row["config"], "distortion": Distortion(**row["config"]["distortion"])
-                                    if row["config"]["distortion"] else None})
+            config = sweep_config(factor, epochs, args.seed)
             meta = save_pretrained(models[factor, epochs], name, {
                 "regime": regime, "sweep_factor": factor, "sweep_epochs": epochs,
                 **score(models[factor, epochs], data, config, histories[factor, epochs]), **common}, args.out)

@@ -103,6 +103,17 @@ class _TextRecorder(RendererAgg):
         return super().draw_text(gc, x, y, s, prop, angle, ismath=ismath, mtext=mtext)
 
 
+def _png_size(png: bytes) -> tuple[int, int]:
+    """Width and height in pixels, read from a PNG's header."""
+    return int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+
+
+def cropped_start(values, step: float, margin: float = 0.0) -> float:
+    """Where a cropped axis starts: the largest multiple of ``step`` at least ``margin`` below the
+    smallest of ``values``. Label the axis with it ("axis from ..."), so that the crop is said."""
+    return round(math.floor((min(values) - margin) / step) * step, 10)
+
+
 def render_png(fig: plt.Figure) -> tuple[bytes, list[str]]:
     """The figure as the book shows it (a PNG at PNG_SCALE x 96 dpi, cropped to its contents)
     and the list of its departures from the book's style (empty when it meets it)."""
@@ -111,7 +122,7 @@ def render_png(fig: plt.Figure) -> tuple[bytes, list[str]]:
     png = buffer.getvalue()
     recorder = _TextRecorder(fig)  # draw once more, noting each text that is really drawn
     fig.draw(recorder)
-    width = int.from_bytes(png[16:20], "big")  # the PNG header: width, then height
+    width, _ = _png_size(png)
     problems = []
     shown = width / PNG_SCALE
     if shown > CONTENT_WIDTH_PX + 1:
@@ -146,7 +157,7 @@ def figure_png(fig: plt.Figure) -> tuple[bytes, dict]:
         if os.environ.get(STRICT_ENV) == "1":
             raise FigureStyleError(message)
         warnings.warn(message, FigureStyleWarning, stacklevel=2)
-    width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+    width, height = _png_size(png)
     return png, {"width": width // PNG_SCALE, "height": height // PNG_SCALE}
 
 
@@ -343,7 +354,6 @@ def draw_architecture(model: torch.nn.Module | None = None, title: str | None = 
     fig, ax = plt.subplots(figsize=(FIGURE_WIDTH, 2.5 if title else 2.2))
     inch_per_pixel, step, bar = 0.95 / INPUT_SIZE, 0.045, 0.14
     x, previous_right, previous_was_maps = 0.0, None, False
-    top = 0.0
     for name, module, shape in stages:
         is_maps = len(shape) == 4
         operation = _operation(module, to_units=previous_was_maps and not is_maps) if module else ""
@@ -362,17 +372,16 @@ def draw_architecture(model: torch.nn.Module | None = None, title: str | None = 
                 ax.add_patch(Rectangle((x + step * k, 0.5 - side / 2 - step * k), side, side, facecolor="#cfe2f3",
                                        edgecolor="#1f4e79", lw=0.7, zorder=10 - k))
             width = side + step * (n_drawn - 1)
-            label, height = f"{c}@{h}x{shape[3]}", side / 2 + 0.5
+            label = f"{c}@{h}x{shape[3]}"
         else:  # (1, n): a bar
             n = shape[1]
             side = max(0.2, 1.0 * (n / 120) ** 0.5)
             width = bar
             ax.add_patch(Rectangle((x, 0.5 - side / 2), width, side, facecolor="#fbe3c8", edgecolor="#a35a00",
                                    lw=0.7))
-            label, height = str(n), side / 2 + 0.5
+            label = str(n)
         ax.text(x + width / 2, 1.12, name, ha="center", va="bottom", fontsize=10, weight="bold")
         ax.text(x + width / 2, -0.62, label, ha="center", va="top", fontsize=MIN_FONT_PT)
-        top = max(top, height)
         previous_right, previous_was_maps = x + width, is_maps
     ax.set_xlim(-0.05, previous_right + 0.15)
     ax.set_ylim(-0.95, 1.35)

