@@ -20,7 +20,6 @@ import json
 import math
 import os
 import platform
-import resource
 import shutil
 import subprocess
 import sys
@@ -31,6 +30,11 @@ from pathlib import Path
 
 import torch
 from torch.utils.data import DataLoader, Subset
+
+try:
+    import resource  # POSIX only: peak memory of this process
+except ImportError:  # Windows: psutil reads the peak working set instead
+    resource = None
 
 from .data import MNIST_FILES, MNIST_MEAN, MNIST_STD, fetch_mnist, load_mnist
 from .models import LeNet5
@@ -51,7 +55,17 @@ QUICK_TEST_SIZE = 1_000
 def _peak_memory_mb(device: torch.device) -> float:
     if device.type == "cuda":
         return torch.cuda.max_memory_allocated(device) / 2**20
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
+    return _peak_rss_mb()
+
+
+def _peak_rss_mb(platform_name: str = sys.platform) -> float:
+    """This process's peak resident memory in MiB, on Linux, macOS and Windows."""
+    if resource is None:
+        import psutil  # deferred: only Windows lacks `resource`
+
+        return psutil.Process().memory_info().peak_wset / 2**20
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 2**20 if platform_name == "darwin" else peak / 1024  # macOS: bytes; Linux: KiB
 
 
 def tutorial_datasets():
@@ -64,10 +78,13 @@ def tutorial_datasets():
 
     source = fetch_mnist()
     root = Path(tempfile.mkdtemp(prefix="lenet-tutorial-"))
-    atexit.register(shutil.rmtree, root, ignore_errors=True)  # only links, removed at exit
+    atexit.register(shutil.rmtree, root, ignore_errors=True)  # links (or copies), removed at exit
     (root / "MNIST" / "raw").mkdir(parents=True)
     for name in MNIST_FILES:
-        os.symlink(source / name, root / "MNIST" / "raw" / name)
+        try:
+            os.symlink(source / name, root / "MNIST" / "raw" / name)
+        except OSError:  # Windows without the right to make links: copy instead
+            shutil.copyfile(source / name, root / "MNIST" / "raw" / name)
     transform = transforms.Compose([transforms.Pad(2), transforms.ToTensor(),
                                     transforms.Normalize((MNIST_MEAN,), (MNIST_STD,))])
     return (datasets.MNIST(str(root), train=True, transform=transform),

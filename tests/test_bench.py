@@ -2,6 +2,7 @@ import math
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 from lenet_course import bench
 
@@ -37,3 +38,23 @@ def test_quick_benchmark_runs_and_prints_the_machine_readable_line():
     lines = done.stdout.strip().splitlines()
     assert "seconds per epoch" in done.stdout and "time to 99.0% test accuracy" in done.stdout
     assert LAST_LINE.match(lines[-1]), lines[-1]
+
+
+def test_every_module_imports_without_resource(tmp_path):
+    """`resource` is POSIX only; on Windows every module must still import."""
+    modules = sorted(p.stem for p in Path(bench.__file__).parent.glob("*.py") if p.stem != "__main__")
+    script = "import sys; sys.modules['resource'] = None\n" + "\n".join(
+        f"import lenet_course.{name}" for name in modules)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+
+
+class _Usage:
+    ru_maxrss = 3 * 2**20
+
+
+def test_peak_memory_is_read_in_each_platforms_unit(monkeypatch):
+    fake = type("resource", (), {"RUSAGE_SELF": 0, "getrusage": staticmethod(lambda who: _Usage)})
+    monkeypatch.setattr(bench, "resource", fake)
+    assert bench._peak_rss_mb("darwin") == 3.0  # macOS reports bytes
+    assert bench._peak_rss_mb("linux") == 3 * 1024  # Linux reports KiB

@@ -19,6 +19,8 @@ from lenet_course.models import LeNet5
 from lenet_course.shapes import count_parameters
 from lenet_course.train import evaluate
 
+TOLERANCE = 2  # digits of 10,000 (or 5,000) by which a re-evaluation may differ from the metadata
+
 
 def test_pretrained_loads_and_matches_its_metadata():
     meta = pretrained_metadata("lenet5")
@@ -38,9 +40,11 @@ def test_shipped_weights_score_what_their_metadata_says(mnist, name, loss_fn):
     model = load_pretrained(name)
     test = evaluate(model, mnist.X_test, mnist.y_test, loss_fn=loss_fn)
     val = evaluate(model, mnist.X_val, mnist.y_val, loss_fn=loss_fn)
-    assert test.total == 10_000 and test.correct == meta["test_correct"]
-    assert test.accuracy == meta["test_accuracy"]
-    assert val.accuracy == meta["val_accuracy"]
+    # Another CPU, a GPU or another torch in range sums in another order: a digit or two on the
+    # edge of a decision may flip, so the metadata's counts hold to within TOLERANCE digits.
+    assert test.total == 10_000 and abs(test.correct - meta["test_correct"]) <= TOLERANCE
+    assert abs(test.accuracy - meta["test_accuracy"]) * test.total <= TOLERANCE + 1e-6
+    assert abs(val.accuracy - meta["val_accuracy"]) * val.total <= TOLERANCE + 1e-6
     assert test.accuracy >= (0.993 if name == "lenet5" else 0.99)
 
 
@@ -51,7 +55,7 @@ def test_the_shipped_lenet5_survives_real_handwriting(mnist):
     model = load_pretrained("lenet5")
     shifted = evaluate(model, distort(mnist.X_test, dx=3, dy=3), mnist.y_test)
     assert meta["regime"] == "distorted"
-    assert shifted.accuracy == meta["test_accuracy_shifted_3_3"]
+    assert abs(shifted.accuracy - meta["test_accuracy_shifted_3_3"]) * shifted.total <= TOLERANCE + 1e-6
     assert meta["test_accuracy"] >= 0.993 and shifted.accuracy >= 0.95
 
 

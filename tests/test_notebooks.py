@@ -212,3 +212,109 @@ def test_figure_names_are_unique_and_every_reference_resolves():
     names.append("fig-architecture")  # the intro's, the course's Figure 1
     assert len(names) == len(set(names)), sorted(n for n in names if names.count(n) > 1)
     assert set(references) <= set(names), set(references) - set(names)
+
+
+# --- answers stay hidden, stubs are stubs, solutions state what their cells compute -------------
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_hidden_check_cells_are_folded_in_colab_too(path):
+    """A `remove-cell` check holds the answers; Colab ignores Jupyter Book's tags and
+    `source_hidden`, and folds a cell only for `cellView: form` with a `# @title` line."""
+    nb = json.loads(path.read_text())
+    for i, cell in enumerate(nb["cells"]):
+        source = "".join(cell["source"])
+        meta = cell.get("metadata", {})
+        if cell["cell_type"] != "code" or "remove-cell" not in meta.get("tags", []) or "google.colab" in source:
+            continue
+        where = f"{path.name} cell {i}"
+        assert meta.get("jupyter", {}).get("source_hidden") is True, f"{where}: set jupyter.source_hidden"
+        assert meta.get("cellView") == "form", f"{where}: set cellView: form, or Colab shows the answers"
+        assert source.startswith("# @title "), f"{where}: start with a '# @title ...' line for Colab's form"
+
+
+def _stubbed_functions(source: str) -> dict[str, ast.FunctionDef]:
+    """The functions a cell defines and hands to a checker in that same cell."""
+    tree = ast.parse(source)
+    defs = {node.name: node for node in tree.body if isinstance(node, ast.FunctionDef)}
+    checked = {arg.id for node in ast.walk(tree) if isinstance(node, ast.Call)
+               and re.fullmatch(r"(checks\.)?check_\w+", ast.unparse(node.func))
+               for arg in node.args if isinstance(arg, ast.Name)}
+    return {name: node for name, node in defs.items() if name in checked}
+
+
+def _raises_not_implemented(fn: ast.FunctionDef) -> bool:
+    body = fn.body[1:] if ast.get_docstring(fn) is not None else fn.body
+    return (len(body) == 1 and isinstance(body[0], ast.Raise)
+            and ast.unparse(body[0].exc).removesuffix("()") == "NotImplementedError")
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_every_exercise_stub_raises_not_implemented(path):
+    """The learner's stubs (a function handed to a checker in its own cell) raise
+    NotImplementedError and nothing else; a value the learner supplies starts as `...`."""
+    nb = json.loads(path.read_text())
+    stubs = 0
+    for i, cell in enumerate(nb["cells"]):
+        source = "".join(cell["source"])
+        tags = cell.get("metadata", {}).get("tags", [])
+        if cell["cell_type"] != "code" or "remove-cell" in tags or source.startswith("# @title"):
+            continue
+        for name, fn in _stubbed_functions(source).items():
+            stubs += 1
+            assert _raises_not_implemented(fn), (
+                f"{path.name} cell {i}: the stub {name}() should only `raise NotImplementedError`")
+        if re.search(r"#\s*your (code|answer)", source, re.I):
+            assert "raise NotImplementedError" in source or re.search(r"=\s*\.\.\.", source), (
+                f"{path.name} cell {i}: a stub should raise NotImplementedError (or start the value as ...)")
+            stubs += 1
+    assert stubs, f"{path.name} has no exercise stub for a learner to fill in"
+
+
+_NUMBER = re.compile(r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+\.\d+|\d{3,})(%?)")
+_RESULT = re.compile(r"(=|≈|~|\babout|\baround|\broughly)\s*[−-]?$")
+
+
+def _literals(code: str) -> set[str]:
+    return {m.replace("_", "") for m in re.findall(r"\d[\d_]*(?:\.\d+)?(?:e-?\d+)?", code)}
+
+
+PACKAGE_LITERALS = _literals("\n".join(p.read_text() for p in (ROOT / "lenet_course").glob("*.py")))
+
+
+def stated_results(text: str) -> list[str]:
+    """Numbers that a solution states as results ("= 2,416", "about 1.2", "≈ 0.42%"), with
+    three or more digits or a decimal point; code spans, maths and links are left out."""
+    text = re.sub(r"`[^`]*`|\$[^$]*\$|\]\([^)]*\)", "", text)
+    return [m.group(0) for m in _NUMBER.finditer(text) if _RESULT.search(text[max(0, m.start() - 10):m.start()])]
+
+
+def _computed(number: str, literals: set[str]) -> bool:
+    value = number.rstrip("%").replace(",", "")
+    candidates = {value}
+    if number.endswith("%"):
+        fraction = float(value) / 100
+        candidates |= {f"{fraction:.{d}f}".rstrip("0") for d in range(2, 7)}
+    return bool(candidates & literals)
+
+
+def test_stated_results_are_spotted():
+    assert stated_results("16 × (150 + 1) = 2,416 parameters, about 1.2 and `x = 999`") == ["2,416", "1.2"]
+    assert _computed("98.5%", {"0.985"}) and _computed("2,416", {"2416"}) and not _computed("1.2", {"12"})
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_solutions_state_only_numbers_the_chapter_computes(path):
+    """A result an exercise's solution states ("= 2,416", "about 1.2") appears in the chapter's
+    code, where an assert checks it (or is a constant the package defines), so no typed-in
+    number can drift from what the code produces."""
+    nb = json.loads(path.read_text())
+    code = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
+    literals = _literals(code) | PACKAGE_LITERALS
+    for cell in nb["cells"]:
+        text = "".join(cell["source"])
+        if cell["cell_type"] != "markdown" or not EXERCISE.search(text) or "<details" not in text:
+            continue
+        solution = text[text.index("<details"):]
+        missing = [n for n in stated_results(solution) if not _computed(n, literals)]
+        assert not missing, (f"{path.name} exercise {EXERCISE.search(text).group(1)}: the solution states "
+                             f"{missing}, which no cell computes and asserts")
