@@ -6,6 +6,8 @@ vertical translation, scaling, squeezing and horizontal shearing) and cut the te
 random transformation, applied to the whole (N, C, H, W) tensor at once with one
 ``affine_grid`` and one ``grid_sample`` (no per-image Python loop), so training stays fast.
 Uncovered pixels are filled with the background. Introduced in the distortions chapter.
+Also here, the simplest distortion: whole-pixel shifts, one for a batch (:func:`translate`, the
+S2 chapter) or one per image (:func:`random_shift`, a training option of ``fit``).
 """
 
 from __future__ import annotations
@@ -113,3 +115,35 @@ def random_affine(X: torch.Tensor, distortion: Distortion = Distortion(),
                             uniform(distortion.shear), uniform(distortion.rotation), size)
     return apply_affine(X, theta)
 
+
+# --- whole-pixel shifts -------------------------------------------------------------------------
+
+def translate(X: torch.Tensor, dy: int, dx: int) -> torch.Tensor:
+    """Move every image of X (N, C, H, W) down by ``dy`` and right by ``dx`` whole pixels.
+
+    Pixels moved out of the frame are lost; the uncovered border is filled with the background
+    (normalised black). Negative values move up or left. Introduced in the S2 chapter.
+    """
+    h, w = X.shape[-2:]
+    if abs(dy) >= h or abs(dx) >= w:
+        raise ValueError(f"A shift of ({dy}, {dx}) moves a {h}x{w} image entirely out of its frame.")
+    padded = F.pad(X, (max(dx, 0), max(-dx, 0), max(dy, 0), max(-dy, 0)), value=BACKGROUND)
+    top, left = max(-dy, 0), max(-dx, 0)
+    return padded[..., top:top + h, left:left + w]
+
+
+def random_shift(X: torch.Tensor, max_shift: int, generator: torch.Generator | None = None) -> torch.Tensor:
+    """Shift each image of X (N, C, H, W) by its own random whole-pixel offset in [-max_shift, max_shift].
+
+    The uncovered border is filled with the background value (normalised black).
+    """
+    if max_shift == 0:
+        return X
+    n, c, h, w = X.shape
+    padded = F.pad(X, (max_shift,) * 4, value=BACKGROUND)  # (N, C, H+2s, W+2s)
+    offsets = torch.randint(0, 2 * max_shift + 1, (2, n), device=X.device, generator=generator)
+    rows = (torch.arange(h, device=X.device)[None, :] + offsets[0][:, None])  # (N, H)
+    cols = (torch.arange(w, device=X.device)[None, :] + offsets[1][:, None])  # (N, W)
+    batch = torch.arange(n, device=X.device)[:, None, None]
+    out = padded.permute(0, 2, 3, 1)[batch, rows[:, :, None], cols[:, None, :]]  # (N, H, W, C)
+    return out.permute(0, 3, 1, 2)

@@ -36,7 +36,8 @@ try:
 except ImportError:  # Windows: psutil reads the peak working set instead
     resource = None
 
-from .data import MNIST_FILES, MNIST_MEAN, MNIST_STD, fetch_mnist, load_mnist
+from .data import MNIST_FILES, fetch_mnist, load_mnist
+from .inputs import MNIST_MEAN, MNIST_STD
 from .models import LeNet5
 from .train import (
     TrainConfig,

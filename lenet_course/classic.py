@@ -39,7 +39,7 @@ def c3_connection_mask(table: tuple[tuple[int, ...], ...] = C3_TABLE, in_maps: i
 # --- the network of the paper ----------------------------------------------------------------
 
 A, S = 1.7159, 2.0 / 3.0  # the squashing function f(a) = A tanh(S a) of the paper's Appendix A
-BACKGROUND, FOREGROUND = -0.1, 1.175  # the paper's input scaling: white paper -0.1, black ink 1.175
+PAPER_BACKGROUND, PAPER_INK = -0.1, 1.175  # the paper's input scaling: white paper -0.1, black ink 1.175
 MAP_J = 1.0  # the positive constant j of the MAP loss (eq. 9): the score of the "rubbish" class is -j
 
 # Stylised 7x12 bitmaps of the ten digits, the fixed centres of the output RBF units ('#' = +1, '.' = -1).
@@ -81,7 +81,7 @@ def rbf_centres() -> torch.Tensor:
 def to_paper_scale(x: torch.Tensor) -> torch.Tensor:
     """Course-normalised images -> the paper's scale (background -0.1, ink 1.175)."""
     pixels = x * MNIST_STD + MNIST_MEAN  # back to [0, 1]
-    return BACKGROUND + (FOREGROUND - BACKGROUND) * pixels
+    return PAPER_BACKGROUND + (PAPER_INK - PAPER_BACKGROUND) * pixels
 
 
 def _units(shape: tuple[int, ...]) -> int:

@@ -9,15 +9,14 @@ Images are 28x28; LeNet-5 takes 32x32, so :func:`prepare_images` pads 2 pixels o
 each side (the paper's "32x32 field") and normalises. :func:`load_mnist` serves three splits:
 training, a validation set held out of the 60,000 training images by a fixed seed (for every
 choice a chapter makes), and the 10,000 test images (scored once per final model). Also here:
-:func:`translate`, whole-pixel shifts of a batch, and :func:`sha256_file`, the file hashing
-that both the MNIST files and the checkpoints are verified with. This module knows no model.
+:func:`sha256_file`, the file hashing that both the MNIST files and the checkpoints are
+verified with. This module knows no model.
 Introduced in the input chapter.
 """
 
 from __future__ import annotations
 
 import hashlib
-import math
 import os
 import shutil
 import subprocess
@@ -30,7 +29,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .inputs import BACKGROUND, MNIST_MEAN, MNIST_SIZE, MNIST_STD, PAD
+from .inputs import MNIST_MEAN, MNIST_SIZE, MNIST_STD, PAD
 
 MNIST_FILES: dict[str, str] = {
     "train-images-idx3-ubyte": "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
@@ -324,100 +323,6 @@ def load_mnist(data_dir: Path | str | None = None, train_size: int | None = None
     return MNIST(prepare_images(Xtr[train_idx]), ytr[train_idx],
                  prepare_images(Xtr[val_idx]), ytr[val_idx],
                  prepare_images(Xte), yte)
-
-
-def translate(X: torch.Tensor, dy: int, dx: int) -> torch.Tensor:
-    """Move every image of X (N, C, H, W) down by ``dy`` and right by ``dx`` whole pixels.
-
-    Pixels moved out of the frame are lost; the uncovered border is filled with the background
-    (normalised black). Negative values move up or left. Introduced in the S2 chapter.
-    """
-    h, w = X.shape[-2:]
-    if abs(dy) >= h or abs(dx) >= w:
-        raise ValueError(f"A shift of ({dy}, {dx}) moves a {h}x{w} image entirely out of its frame.")
-    padded = F.pad(X, (max(dx, 0), max(-dx, 0), max(dy, 0), max(-dy, 0)), value=BACKGROUND)
-    top, left = max(-dy, 0), max(-dx, 0)
-    return padded[..., top:top + h, left:left + w]
-
-
-
-# --- a digit drawn by hand, made to look like MNIST --------------------------------------------
-# The same steps are written in JavaScript for the website's drawing page (book/_static/lenet5.js,
-# function preprocess); a browser test holds the two equal. Plain loops in float64 and one
-# rounding rule (floor(v + 0.5)) keep both languages to the same numbers.
-
-DIGIT_BOX = 20  # MNIST digits were scaled to fit a 20x20 box...
-INK_THRESHOLD = 0.5  # grey levels above this (of 255) count as ink for the bounding box
-
-
-def _round(v: float) -> int:
-    """Round half up, as JavaScript's Math.round does for positive numbers."""
-    return math.floor(v + 0.5)
-
-
-def _resample(image: list[list[float]], top: int, left: int, height: int, width: int,
-              out_h: int, out_w: int) -> list[list[float]]:
-    """Area-average the box (top, left, height, width) of ``image`` into out_h x out_w pixels.
-
-    Each output pixel is the mean of the input over the rectangle it covers, counting
-    input pixels that are only partly covered by the covered fraction (a box filter).
-    """
-    sy, sx = height / out_h, width / out_w
-    out = [[0.0] * out_w for _ in range(out_h)]
-    for i in range(out_h):
-        y0, y1 = i * sy, (i + 1) * sy
-        for j in range(out_w):
-            x0, x1 = j * sx, (j + 1) * sx
-            total = 0.0
-            for y in range(math.floor(y0), min(math.ceil(y1), height)):
-                wy = min(y1, y + 1) - max(y0, y)
-                row = image[top + y]
-                for x in range(math.floor(x0), min(math.ceil(x1), width)):
-                    wx = min(x1, x + 1) - max(x0, x)
-                    total += wy * wx * row[left + x]
-            out[i][j] = total / (sy * sx)
-    return out
-
-
-def preprocess_drawing(bitmap) -> torch.Tensor:
-    """A hand-drawn digit (H, W) of ink levels 0..255 -> an MNIST-style (28, 28) uint8 image.
-
-    As MNIST was made: the ink's bounding box is scaled to fit a 20x20 box keeping its
-    aspect ratio (area averaging), placed in a 28x28 field, and moved so that its centre of
-    mass sits at the centre of the field. Blank input gives a blank image. Feed the result
-    to :func:`prepare_images` (pad to 32x32 and normalise). Introduced on the drawing page.
-    """
-    bitmap = torch.as_tensor(bitmap, dtype=torch.float64)
-    if bitmap.dim() != 2 or bitmap.numel() == 0:
-        raise ValueError("preprocess_drawing expects a 2-D (H, W) grid of ink levels 0..255, "
-                         f"got shape {tuple(bitmap.shape)}. For an RGBA canvas, pass its "
-                         "alpha channel (or 255 minus its grey level).")
-    image = bitmap.tolist()
-    height, width = len(image), len(image[0])
-    rows = [y for y in range(height) if max(image[y]) > INK_THRESHOLD]
-    cols = [x for x in range(width) if any(image[y][x] > INK_THRESHOLD for y in rows)]
-    field = [[0.0] * MNIST_SIZE for _ in range(MNIST_SIZE)]
-    if rows:
-        top, left = rows[0], cols[0]
-        box_h, box_w = rows[-1] - top + 1, cols[-1] - left + 1
-        scale = DIGIT_BOX / max(box_h, box_w)
-        out_h, out_w = max(1, _round(box_h * scale)), max(1, _round(box_w * scale))
-        small = _resample(image, top, left, box_h, box_w, out_h, out_w)
-        mass = my = mx = 0.0  # plain += in reading order, as in JavaScript (not sum())
-        for i, row in enumerate(small):
-            for j, v in enumerate(row):
-                mass += v
-                my += i * v
-                mx += j * v
-        cy, cx = my / mass, mx / mass
-        centre = (MNIST_SIZE - 1) / 2  # 13.5: the middle of the 28x28 field
-        oy = min(max(_round(centre - cy), 0), MNIST_SIZE - out_h)  # keep the box inside
-        ox = min(max(_round(centre - cx), 0), MNIST_SIZE - out_w)
-        for i in range(out_h):
-            for j in range(out_w):
-                field[oy + i][ox + j] = small[i][j]
-    return torch.tensor([[min(255, max(0, _round(v))) for v in row] for row in field],
-                        dtype=torch.uint8)
 
 
 if __name__ == "__main__":

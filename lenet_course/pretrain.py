@@ -35,7 +35,8 @@ import torch.nn.functional as F
 from .augment import Distortion, distort
 from .checkpoints import PRETRAINED_DIR, load_state, save_pretrained
 from .classic import LeNet5Classic, map_loss
-from .data import MNIST, MNIST_MEAN, MNIST_STD, VAL_SIZE, load_mnist
+from .data import MNIST, VAL_SIZE, load_mnist
+from .inputs import MNIST_MEAN, MNIST_STD
 from .models import LeNet5
 from .shapes import count_parameters
 from .train import (

@@ -24,8 +24,8 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm import tqdm
 
-from .augment import Distortion, random_affine
-from .data import BACKGROUND, MNIST
+from .augment import Distortion, random_affine, random_shift
+from .data import MNIST
 
 
 def set_seed(seed: int = 0) -> None:
@@ -232,23 +232,6 @@ def evaluate(model: nn.Module, X: torch.Tensor, y: torch.Tensor, batch_size: int
     y = y.to(logits.device)
     correct = int((logits.argmax(dim=1) == y).sum())
     return Evaluation(float(loss_fn(logits, y)), correct / len(y), correct, len(y))
-
-
-def random_shift(X: torch.Tensor, max_shift: int, generator: torch.Generator | None = None) -> torch.Tensor:
-    """Shift each image of X (N, C, H, W) by its own random whole-pixel offset in [-max_shift, max_shift].
-
-    The uncovered border is filled with the background value (normalised black).
-    """
-    if max_shift == 0:
-        return X
-    n, c, h, w = X.shape
-    padded = F.pad(X, (max_shift,) * 4, value=BACKGROUND)  # (N, C, H+2s, W+2s)
-    offsets = torch.randint(0, 2 * max_shift + 1, (2, n), device=X.device, generator=generator)
-    rows = (torch.arange(h, device=X.device)[None, :] + offsets[0][:, None])  # (N, H)
-    cols = (torch.arange(w, device=X.device)[None, :] + offsets[1][:, None])  # (N, W)
-    batch = torch.arange(n, device=X.device)[:, None, None]
-    out = padded.permute(0, 2, 3, 1)[batch, rows[:, :, None], cols[:, None, :]]  # (N, H, W, C)
-    return out.permute(0, 3, 1, 2)
 
 
 def _score(model: nn.Module, X: torch.Tensor, y: torch.Tensor, config: TrainConfig,

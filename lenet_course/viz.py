@@ -6,20 +6,14 @@ chapter for the book's look; importing this module changes nothing.
 
 from __future__ import annotations
 
-import io
 import math
-import os
 import re
-import warnings
-from dataclasses import dataclass
 from html import escape
 
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
-from cycler import cycler
 from matplotlib import animation
-from matplotlib.backends.backend_agg import RendererAgg
 from matplotlib.patches import FancyArrowPatch, Rectangle
 from matplotlib.ticker import MaxNLocator
 
@@ -27,153 +21,25 @@ from .data import to_pixels
 from .inputs import INPUT_SIZE
 from .models import LeNet5
 from .shapes import trace_shapes
+from .style import (
+    DIGIT_CMAP,
+    FIGURE_WIDTH,
+    HIGHLIGHT,
+    MAGNITUDE_CMAP,
+    MIN_FONT_PT,
+    NEUTRAL,
+    RIGHT,
+    SIGNED_CMAP,
+    WRONG,
+)
 from .train import History, predict_logits
-
-# The website's main column is about 757 CSS pixels wide on a 1,366-px screen. A figure is
-# drawn at 96 dots per inch (one CSS pixel per dot), so its inches times 96 are the pixels it
-# takes on the page: at most MAX_WIDTH inches and it is never shrunk, and a 9-point label is
-# 12 px tall as displayed. The PNG carries PNG_SCALE times as many pixels (192 dpi), so it
-# stays sharp on high-density screens and when zoomed.
-CONTENT_WIDTH_PX = 757
-SCREEN_DPI = 96
-MAX_WIDTH = CONTENT_WIDTH_PX / SCREEN_DPI  # 7.89 inches
-FIGURE_WIDTH = 7.6  # the default width, in inches
-PNG_SCALE = 2
-MIN_FONT_PT = 9  # no text smaller than this, as displayed
-
-# Okabe and Ito's palette, distinguishable with the common colour-vision deficiencies.
-PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
-RIGHT, WRONG, NEUTRAL = "#0072B2", "#D55E00", "0.65"  # blue / vermillion, never red vs green
-HIGHLIGHT = "#E69F00"  # orange: frames and marks that say "look here" (a window, a patch)
-SIGNED_CMAP = "RdBu_r"  # diverging, centred on 0: weights, pre-activations, differences
-MAGNITUDE_CMAP = "viridis"  # perceptual, for values from 0 up: activations, counts
-DIGIT_CMAP = "gray_r"  # ink dark on white paper, as the digits were written
-
-STRICT_ENV = "LENET_COURSE_STRICT_FIGURES"  # "1": a figure off the style is an error
-
-
-class FigureStyleWarning(UserWarning):
-    """A figure breaks the book's style: too wide for the page, or text too small to read."""
-
-
-class FigureStyleError(ValueError):
-    """A figure breaks the book's style while LENET_COURSE_STRICT_FIGURES=1 (tests and build)."""
-
-
-def use_book_style() -> None:
-    """Apply the book's figure style; called explicitly at the top of each chapter.
-
-    Sets matplotlib's sizes, fonts and palette, and (inside Jupyter) shows every figure as a
-    sharp PNG at the size it is drawn, after checking it with :func:`style_problems`.
-    """
-    # Load matplotlib's backend first (creating a figure does): Jupyter's inline backend sets
-    # its own rcParams and PNG formatter when it loads, which would undo ours.
-    plt.close(plt.figure())
-    plt.rcParams.update({
-        "figure.dpi": SCREEN_DPI,
-        "savefig.dpi": SCREEN_DPI * PNG_SCALE,
-        "figure.figsize": (FIGURE_WIDTH, 3.4),
-        "axes.grid": False,
-        "axes.titlesize": 11,
-        "axes.labelsize": 10,
-        "font.size": 10,
-        "xtick.labelsize": 9,
-        "ytick.labelsize": 9,
-        "legend.fontsize": 9,
-        "legend.title_fontsize": 9,
-        "figure.titlesize": 12,
-        "axes.prop_cycle": cycler(color=PALETTE),
-        "image.cmap": MAGNITUDE_CMAP,
-        "figure.constrained_layout.use": True,
-    })
-    _install_png_formatter()
-
-
-class _TextRecorder(RendererAgg):
-    """An Agg renderer that notes every piece of text it draws, with its size in points."""
-
-    def __init__(self, fig: plt.Figure) -> None:
-        width, height = fig.get_size_inches() * fig.dpi
-        super().__init__(int(width), int(height), fig.dpi)
-        self.texts: list[tuple[str, float]] = []
-
-    def draw_text(self, gc, x, y, s, prop, angle, ismath=False, mtext=None):
-        if s.strip():
-            self.texts.append((s.strip(), prop.get_size_in_points()))
-        return super().draw_text(gc, x, y, s, prop, angle, ismath=ismath, mtext=mtext)
-
-
-def _png_size(png: bytes) -> tuple[int, int]:
-    """Width and height in pixels, read from a PNG's header."""
-    return int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+from .unitpath import UnitPath
 
 
 def cropped_start(values, step: float, margin: float = 0.0) -> float:
     """Where a cropped axis starts: the largest multiple of ``step`` at least ``margin`` below the
     smallest of ``values``. Label the axis with it ("axis from ..."), so that the crop is said."""
     return round(math.floor((min(values) - margin) / step) * step, 10)
-
-
-def render_png(fig: plt.Figure) -> tuple[bytes, list[str]]:
-    """The figure as the book shows it (a PNG at PNG_SCALE x 96 dpi, cropped to its contents)
-    and the list of its departures from the book's style (empty when it meets it)."""
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=SCREEN_DPI * PNG_SCALE, bbox_inches="tight", pad_inches=0.05)
-    png = buffer.getvalue()
-    recorder = _TextRecorder(fig)  # draw once more, noting each text that is really drawn
-    fig.draw(recorder)
-    width, _ = _png_size(png)
-    problems = []
-    shown = width / PNG_SCALE
-    if shown > CONTENT_WIDTH_PX + 1:
-        problems.append(f"it is {shown:.0f} px wide, more than the page's {CONTENT_WIDTH_PX} px "
-                        f"({shown / SCREEN_DPI:.2f} > {MAX_WIDTH:.2f} inches), so it would be shrunk; "
-                        f"give it a smaller figsize")
-    small = sorted({(round(size, 1), text[:30]) for text, size in recorder.texts if size < MIN_FONT_PT - 1e-6})
-    for size, text in small[:5]:
-        problems.append(f"the text {text!r} is {size:g} pt, under the {MIN_FONT_PT} pt minimum")
-    if len(small) > 5:
-        problems.append(f"... and {len(small) - 5} more texts under {MIN_FONT_PT} pt")
-    return png, problems
-
-
-def style_problems(fig: plt.Figure) -> list[str]:
-    """What keeps ``fig`` from the book's style: wider than the page (it would be shrunk) or
-    text under MIN_FONT_PT points. An empty list means the figure is fine."""
-    return render_png(fig)[1]
-
-
-def figure_png(fig: plt.Figure) -> tuple[bytes, dict]:
-    """IPython's PNG formatter for figures: the PNG and its displayed size (half its pixels).
-
-    A figure off the style warns (:class:`FigureStyleWarning`); with LENET_COURSE_STRICT_FIGURES=1,
-    as in the tests and the website build, it is an error.
-    """
-    png, problems = render_png(fig)
-    if problems:
-        title = fig.get_suptitle() or next((ax.get_title() for ax in fig.axes if ax.get_title()), "")
-        message = (f"The figure {title!r} does not meet the book's figure style: "
-                   + "; ".join(problems) + ".")
-        if os.environ.get(STRICT_ENV) == "1":
-            raise FigureStyleError(message)
-        warnings.warn(message, FigureStyleWarning, stacklevel=2)
-    width, height = _png_size(png)
-    return png, {"width": width // PNG_SCALE, "height": height // PNG_SCALE}
-
-
-def _install_png_formatter() -> None:
-    """Show figures through :func:`figure_png` when running inside IPython; else do nothing."""
-    try:  # deferred: IPython is there in Jupyter, and only needed there
-        from IPython import get_ipython
-    except ImportError:  # plain Python: figures are saved or shown by the caller
-        return
-    shell = get_ipython()
-    if shell is None:
-        return
-    formatters = shell.display_formatter.formatters
-    formatters["image/png"].for_type(plt.Figure, figure_png)
-    for mime in ("image/svg+xml", "image/jpeg", "application/pdf"):  # one image per figure
-        formatters[mime].pop(plt.Figure, None)
 
 
 def _as_pixels(images: torch.Tensor) -> np.ndarray:
@@ -491,12 +357,6 @@ def plot_probabilities(probabilities: torch.Tensor, images: torch.Tensor, labels
     return fig
 
 
-def confusion_matrix(y_true: torch.Tensor, y_pred: torch.Tensor, num_classes: int = 10) -> torch.Tensor:
-    """Counts (num_classes, num_classes): row = true class, column = predicted class."""
-    index = y_true.cpu().long() * num_classes + y_pred.cpu().long()
-    return torch.bincount(index, minlength=num_classes * num_classes).view(num_classes, num_classes)
-
-
 def plot_confusion(matrices: dict[str, torch.Tensor], title: str = "Confusion matrices (test set)") -> plt.Figure:
     """One heat map per named confusion matrix, side by side, on one shared colour scale (so the
     same colour is the same count in every panel) with whole-number ticks. The diagonal (correct)
@@ -537,127 +397,6 @@ def show_bitmaps(centres: torch.Tensor, shape: tuple[int, int] = (12, 7), title:
         ax.set_yticks([])
     fig.suptitle(title)
     return fig
-
-
-@dataclass(frozen=True)
-class UnitPath:
-    """One path of single units through LeNet5 for one digit, with the numbers of each step,
-    computed by hand (multiply, add, ReLU, max) rather than read from the layers.
-
-    Positions are (row, column) in each map, counted from 0; ``c1_at`` is also the top-left
-    corner of the 5x5 input patch. ``*_pre`` values are before the ReLU. The path is picked
-    backwards from the predicted class, greedily: at each layer, the input whose weight x value
-    is the largest single product feeding the unit already picked (for a max pool, the input
-    the max took). See :func:`unit_path`.
-    """
-
-    image: torch.Tensor  # (32, 32) the normalised input
-    c1_map: int
-    c1_at: tuple[int, int]
-    patch: torch.Tensor  # (5, 5) the input pixels under the C1 unit's window
-    kernel: torch.Tensor  # (5, 5) that map's weights
-    c1_bias: float
-    c1_pre: float
-    c1: float
-    c1_maps: torch.Tensor  # (28, 28) the whole C1 map, after ReLU
-    s2_at: tuple[int, int]
-    s2_window: torch.Tensor  # (2, 2) the C1 values it pools
-    s2: float
-    c3_map: int
-    c3_at: tuple[int, int]
-    c3_per_input: torch.Tensor  # (6,) the sum of 25 products from each S2 map
-    c3_bias: float
-    c3_pre: float
-    c3: float
-    s4_at: tuple[int, int]
-    s4_window: torch.Tensor  # (2, 2)
-    s4: float
-    f5_unit: int
-    f5_top: tuple[float, float]  # (input, weight) of its largest product: the S4 value above
-    f5_bias: float
-    f5_pre: float
-    f5: float
-    f6_unit: int
-    f6_top: tuple[float, float]  # (input, weight): the F5 unit above
-    f6_bias: float
-    f6_pre: float
-    f6: float
-    output_class: int
-    output_top: tuple[float, float]  # (input, weight): the F6 unit above
-    output_bias: float
-    logit: float
-    runner_up: tuple[int, float]  # the second most likely class and its logit
-    probability: float
-
-
-def _top(values: torch.Tensor) -> tuple[int, ...]:
-    """The index (as a tuple) of the largest value of ``values``."""
-    return tuple(int(i) for i in np.unravel_index(int(values.argmax()), tuple(values.shape)))
-
-
-def unit_path(model: LeNet5, x: torch.Tensor) -> UnitPath:
-    """Follow one digit ``x`` (1, 1, 32, 32) through ``model`` one unit per layer, with numbers.
-
-    Picks the path backwards from the predicted class: at each layer, the input whose weight x
-    value is the largest single product into the unit already picked (a greedy choice, one
-    layer at a time; through a max pool, the input the max took). Then recomputes every value on
-    the path by hand, from the network's own values of the layer below. The data-flow chapter
-    asserts each one equal to ``model.stages(x)``.
-    """
-    was_training = model.training
-    model.eval()
-    with torch.no_grad():
-        maps = {name: value[0] for name, value in model.stages(x).items()}
-        cls = int(maps["output"].argmax())
-        output_products = model.output.weight[cls] * maps["f6"]  # (84,)
-        f6_unit = int(output_products.argmax())
-        f6_products = model.f6.weight[f6_unit] * maps["f5"]  # (120,)
-        f5_unit = int(f6_products.argmax())
-        flat = maps["s4"].reshape(-1)  # (400,) in the order flatten uses
-        f5_products = model.f5.weight[f5_unit] * flat  # (400,)
-        m4, r4, q4 = _top(f5_products.view(maps["s4"].shape))
-        dr, dc = _top(maps["c3"][m4, 2 * r4:2 * r4 + 2, 2 * q4:2 * q4 + 2])
-        r3, q3 = 2 * r4 + dr, 2 * q4 + dc
-        k = model.c3.kernel_size[0]
-        windows = maps["s2"][:, r3:r3 + k, q3:q3 + k]  # (6, 5, 5)
-        products = model.c3.weight[m4] * windows  # (6, 5, 5): the 150 products
-        m2, dr, dc = _top(products)  # the largest of the 150
-        r2, q2 = r3 + dr, q3 + dc
-        dr, dc = _top(maps["c1"][m2, 2 * r2:2 * r2 + 2, 2 * q2:2 * q2 + 2])
-        r1, q1 = 2 * r2 + dr, 2 * q2 + dc
-        # Forward again by hand, one multiply-and-add at a time.
-        k = model.c1.kernel_size[0]
-        patch, kernel = x[0, 0, r1:r1 + k, q1:q1 + k], model.c1.weight[m2, 0]  # (5, 5) each
-        c1_bias = float(model.c1.bias[m2])
-        c1_pre = float((patch * kernel).sum()) + c1_bias
-        s2_window = maps["c1"][m2, 2 * r2:2 * r2 + 2, 2 * q2:2 * q2 + 2]
-        per_input = products.sum(dim=(1, 2))  # (6,)
-        c3_bias = float(model.c3.bias[m4])
-        c3_pre = float(per_input.sum()) + c3_bias
-        s4_window = maps["c3"][m4, 2 * r4:2 * r4 + 2, 2 * q4:2 * q4 + 2]
-        f5_bias, f6_bias, output_bias = (float(model.f5.bias[f5_unit]), float(model.f6.bias[f6_unit]),
-                                         float(model.output.bias[cls]))
-        f5_pre = float(f5_products.sum()) + f5_bias
-        f6_pre = float(f6_products.sum()) + f6_bias
-        logit = float(output_products.sum()) + output_bias
-        second = int(maps["output"].topk(2).indices[1])
-        probability = float(torch.softmax(maps["output"], dim=0)[cls])
-        q = int(f5_products.argmax())  # the S4 value picked above, as an index into the 400
-        tops = ((float(flat[q]), float(model.f5.weight[f5_unit, q])),
-                (float(maps["f5"][f5_unit]), float(model.f6.weight[f6_unit, f5_unit])),
-                (float(maps["f6"][f6_unit]), float(model.output.weight[cls, f6_unit])))
-    model.train(was_training)
-    patch, kernel, s2_window, s4_window, per_input = (t.detach().cpu() for t in (patch, kernel, s2_window,
-                                                                                s4_window, per_input))
-    return UnitPath(
-        image=x[0, 0].detach().cpu(), c1_map=m2, c1_at=(r1, q1), patch=patch, kernel=kernel,
-        c1_bias=c1_bias, c1_pre=c1_pre, c1=max(c1_pre, 0.0), c1_maps=maps["c1"][m2].detach().cpu(),
-        s2_at=(r2, q2), s2_window=s2_window, s2=float(s2_window.max()), c3_map=m4, c3_at=(r3, q3),
-        c3_per_input=per_input, c3_bias=c3_bias, c3_pre=c3_pre, c3=max(c3_pre, 0.0), s4_at=(r4, q4),
-        s4_window=s4_window, s4=float(s4_window.max()), f5_unit=f5_unit, f5_top=tops[0], f5_bias=f5_bias,
-        f5_pre=f5_pre, f5=max(f5_pre, 0.0), f6_unit=f6_unit, f6_top=tops[1], f6_bias=f6_bias, f6_pre=f6_pre,
-        f6=max(f6_pre, 0.0), output_class=cls, output_top=tops[2], output_bias=output_bias, logit=logit,
-        runner_up=(second, float(maps["output"][second])), probability=probability)
 
 
 def _number_grid(ax: plt.Axes, values: torch.Tensor, cmap: str, vmin: float, vmax: float, fmt: str,
@@ -715,7 +454,6 @@ def draw_unit_path(path: UnitPath) -> plt.Figure:
             f"= {path.s2:.3f}", va="center", fontsize=10, family="monospace")
     r3, q3 = path.c3_at
     r4, q4 = path.s4_at
-    parts = ", ".join(f"{v:+.2f}" for v in path.c3_per_input.tolist())
     parts = ", ".join(f"{v:+.2f}" for v in path.c3_per_input.tolist())
 
     def largest(top: tuple[float, float], source: str) -> str:

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from lenet_course.data import MNISTError, load_mnist
-from lenet_course.viz import STRICT_ENV
+from lenet_course.style import STRICT_ENV
 
 # Every chapter the tests run (nbval starts its kernels from this process) fails on a figure
 # that breaks the book's style, as the website build does.

@@ -1,8 +1,8 @@
 import pytest
 import torch
 
-from lenet_course.augment import Distortion, distort, random_affine
-from lenet_course.data import BACKGROUND, translate
+from lenet_course.augment import Distortion, distort, random_affine, translate
+from lenet_course.inputs import BACKGROUND
 
 
 def blob_images(n: int = 4) -> torch.Tensor:

@@ -12,7 +12,7 @@ from lenet_course.classic import (
     Subsampling,
     map_loss,
 )
-from lenet_course.data import BACKGROUND, MNIST_MEAN, MNIST_STD
+from lenet_course.inputs import BACKGROUND, MNIST_MEAN, MNIST_STD
 from lenet_course.shapes import count_parameters, layer_counts, trace_shapes
 
 

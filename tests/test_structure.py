@@ -1,15 +1,17 @@
 """The package's floors: each module imports only the modules below it, and only at the top."""
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
 
-PACKAGE = Path(__file__).resolve().parent.parent / "lenet_course"
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = ROOT / "lenet_course"
 
 # Bottom to top. A module may import the modules listed before it, never one after it.
-FLOORS = ["shapes", "inputs", "data", "augment", "models", "classic", "checkpoints", "train", "viz",
-          "checks", "bench", "pretrain", "web"]
+FLOORS = ["shapes", "inputs", "drawing", "data", "augment", "models", "classic", "checkpoints", "train",
+          "metrics", "unitpath", "style", "viz", "checks", "bench", "pretrain", "web"]
 MODELS_KNOW_NOTHING_OF = {"data", "train", "checkpoints"}  # no files, no data, no training
 
 
@@ -48,3 +50,11 @@ def test_imports_go_down_only_and_sit_at_the_top(name):
 @pytest.mark.parametrize("name", ["models", "classic"])
 def test_models_know_no_files_data_or_training(name):
     assert not {m for m, _ in course_imports(name)} & MODELS_KNOW_NOTHING_OF
+
+
+def test_the_readme_lists_every_module_in_floor_order():
+    """The README's module table is the map of the package: every module, bottom floor first."""
+    readme = (ROOT / "README.md").read_text()
+    table = readme[readme.index("| module | what it holds |"):]
+    listed = re.findall(r"^\| `(\w+)` \|", table.split("\n\n")[0], re.M)
+    assert listed == FLOORS

@@ -2,7 +2,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from lenet_course.data import BACKGROUND, MNIST
+from lenet_course.augment import random_shift
+from lenet_course.data import MNIST
+from lenet_course.inputs import BACKGROUND
 from lenet_course.models import LeNet5
 from lenet_course.train import (
     History,
@@ -16,7 +18,6 @@ from lenet_course.train import (
     fit,
     predict,
     predict_logits,
-    random_shift,
     set_seed,
 )
 

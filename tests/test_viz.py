@@ -9,7 +9,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-from lenet_course import viz  # noqa: E402
+from lenet_course import style, unitpath, viz  # noqa: E402
 from lenet_course.classic import LeNet5Classic  # noqa: E402
 from lenet_course.models import LeNet5  # noqa: E402
 from lenet_course.train import History  # noqa: E402
@@ -17,7 +17,7 @@ from lenet_course.train import History  # noqa: E402
 
 @pytest.fixture(autouse=True)
 def book_style():
-    viz.use_book_style()
+    style.use_book_style()
     yield
     plt.close("all")
 
@@ -67,7 +67,7 @@ def figures():
                                                              torch.tensor([1, 2, 3])),
         "plot_confusion": lambda: viz.plot_confusion({"LeNet5": matrix, "1998": matrix // 2}),
         "show_bitmaps": lambda: viz.show_bitmaps(LeNet5Classic().output.centres),
-        "draw_unit_path": lambda: viz.draw_unit_path(viz.unit_path(model, x)),
+        "draw_unit_path": lambda: viz.draw_unit_path(unitpath.unit_path(model, x)),
         "animation": lambda: animation_figure(),
     }
 
@@ -75,22 +75,22 @@ def figures():
 @pytest.mark.parametrize("name", list(figures()))
 def test_every_figure_function_meets_the_style(name):
     fig = figures()[name]()
-    assert fig.get_size_inches()[0] <= viz.MAX_WIDTH
-    assert viz.style_problems(fig) == [], name
-    png, metadata = viz.figure_png(fig)
+    assert fig.get_size_inches()[0] <= style.MAX_WIDTH
+    assert style.style_problems(fig) == [], name
+    png, metadata = style.figure_png(fig)
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     width = int.from_bytes(png[16:20], "big")
-    assert metadata["width"] == width // viz.PNG_SCALE <= viz.CONTENT_WIDTH_PX  # shown at its drawn size
+    assert metadata["width"] == width // style.PNG_SCALE <= style.CONTENT_WIDTH_PX  # shown at its drawn size
 
 
 def test_the_style_sets_sizes_fonts_and_a_colour_blind_palette():
     rc = plt.rcParams
-    assert rc["figure.dpi"] == viz.SCREEN_DPI and rc["savefig.dpi"] >= 150
-    assert rc["figure.figsize"][0] <= viz.MAX_WIDTH
+    assert rc["figure.dpi"] == style.SCREEN_DPI and rc["savefig.dpi"] >= 150
+    assert rc["figure.figsize"][0] <= style.MAX_WIDTH
     for key in ("font.size", "axes.titlesize", "axes.labelsize", "xtick.labelsize", "ytick.labelsize",
                 "legend.fontsize"):
-        assert float(rc[key]) >= viz.MIN_FONT_PT, key
-    assert rc["axes.prop_cycle"].by_key()["color"] == viz.PALETTE
+        assert float(rc[key]) >= style.MIN_FONT_PT, key
+    assert rc["axes.prop_cycle"].by_key()["color"] == style.PALETTE
 
 
 def test_a_cropped_axis_starts_on_a_step_below_the_lowest_value():
@@ -103,23 +103,23 @@ def test_a_cropped_axis_starts_on_a_step_below_the_lowest_value():
 def test_a_figure_too_wide_or_with_tiny_text_is_caught(monkeypatch):
     fig, ax = plt.subplots(figsize=(10, 3))
     ax.set_title("tiny", fontsize=7)
-    problems = viz.style_problems(fig)
+    problems = style.style_problems(fig)
     assert any("wide" in p for p in problems) and any("'tiny' is 7 pt" in p for p in problems)
-    monkeypatch.setenv(viz.STRICT_ENV, "1")
-    with pytest.raises(viz.FigureStyleError, match="figure style"):
-        viz.figure_png(fig)
-    monkeypatch.setenv(viz.STRICT_ENV, "0")
-    with pytest.warns(viz.FigureStyleWarning):
-        viz.figure_png(fig)
+    monkeypatch.setenv(style.STRICT_ENV, "1")
+    with pytest.raises(style.FigureStyleError, match="figure style"):
+        style.figure_png(fig)
+    monkeypatch.setenv(style.STRICT_ENV, "0")
+    with pytest.warns(style.FigureStyleWarning):
+        style.figure_png(fig)
 
 
 def test_hidden_axes_do_not_count_their_tick_labels():
     fig, ax = plt.subplots(figsize=(3, 3))
     ax.tick_params(labelsize=5)
     ax.axis("off")
-    assert viz.style_problems(fig) == []
+    assert style.style_problems(fig) == []
     ax.axis("on")
-    assert viz.style_problems(fig) != []
+    assert style.style_problems(fig) != []
 
 
 def test_feature_maps_share_one_scale_diverging_when_signed():
@@ -128,11 +128,11 @@ def test_feature_maps_share_one_scale_diverging_when_signed():
     images = [im for ax in fig.axes for im in ax.get_images()]
     assert len(images) == 6 and len({im.get_clim() for im in images}) == 1
     low, high = images[0].get_clim()
-    assert low == -high == -float(maps.abs().max()) and images[0].get_cmap().name == viz.SIGNED_CMAP
+    assert low == -high == -float(maps.abs().max()) and images[0].get_cmap().name == style.SIGNED_CMAP
     assert len(fig.axes) == 6 + 1  # six maps and one colour bar
     fig = viz.show_feature_maps(maps.relu())
     low, high = fig.axes[0].get_images()[0].get_clim()
-    assert low == 0 and fig.axes[0].get_images()[0].get_cmap().name == viz.MAGNITUDE_CMAP
+    assert low == 0 and fig.axes[0].get_images()[0].get_cmap().name == style.MAGNITUDE_CMAP
 
 
 def test_confusion_matrices_share_one_scale():
@@ -162,7 +162,7 @@ def test_the_unit_path_arithmetic_equals_the_network():
     torch.manual_seed(1)
     model = LeNet5().eval()
     x = torch.randn(1, 1, 32, 32)
-    path = viz.unit_path(model, x)
+    path = unitpath.unit_path(model, x)
     with torch.no_grad():
         stages = {name: value[0] for name, value in model.stages(x).items()}
     assert path.c1 == pytest.approx(float(stages["c1"][path.c1_map, path.c1_at[0], path.c1_at[1]]), abs=1e-5)
