@@ -45,7 +45,6 @@ from .train import (
     choose_device,
     fast_config,
     fit,
-    set_seed,
 )
 
 TARGET = 0.99  # the test accuracy whose time-to-reach is compared
@@ -147,8 +146,7 @@ def run_course(device: torch.device, num_epochs: int, quick: bool) -> dict:
     data = load_mnist(train_size=QUICK_TRAIN_SIZE if quick else None,
                       test_size=QUICK_TEST_SIZE if quick else None, val_size=0)
     config = fast_config(device, num_epochs)
-    set_seed(config.seed)
-    history = fit(LeNet5(), data, config, device=device, progress=False, track_test=True)
+    history = fit(LeNet5, data, config, device=device, progress=False, track_test=True)
     return {"epoch_times": history.epoch_time_s, "accuracies": history.test_acc, "images": len(data.X_train),
             "config": json.dumps(asdict(config))}
 
@@ -317,8 +315,8 @@ def format_report(tutorial: dict, course: dict) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> str:
-    """Run both pipelines and print the comparison; returns the machine-readable line."""
+def main(argv: list[str] | None = None) -> int:
+    """Run both pipelines and print the comparison; its last line is machine-readable."""
     parser = argparse.ArgumentParser(description="Tutorial vs course training pipeline for LeNet-5.")
     parser.add_argument("--quick", action="store_true", help=f"smoke run: {QUICK_TRAIN_SIZE:,} images, 1 epoch each")
     parser.add_argument("--device", default=None, help="cpu, cuda or mps (default: the best available)")
@@ -331,10 +329,10 @@ def main(argv: list[str] | None = None) -> str:
     device = str(choose_device(args.device))
     if args.worker:
         _worker(args.worker, device, args.epochs, args.quick)
-        return ""
+        return 0
     if args.ablation:
         print(format_ablation(ablation(QUICK_TRAIN_SIZE if args.quick else 10_000, device)))
-        return ""
+        return 0
     tutorial_epochs, course_epochs = (1, 1) if args.quick else (args.tutorial_epochs, args.course_epochs)
     print(f"LeNet-5 training benchmark: device {device}, {torch.get_num_threads()} CPU threads, torch {torch.__version__}, "
           f"{platform.processor() or platform.machine()}" + (" (quick smoke run)" if args.quick else ""))
@@ -343,8 +341,8 @@ def main(argv: list[str] | None = None) -> str:
     course = summarise(_run_in_subprocess("course", device, course_epochs, args.quick))
     report = format_report(tutorial, course)
     print(report)
-    return report.splitlines()[-1]
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -28,6 +28,7 @@ import platform
 import sys
 from dataclasses import asdict, replace
 from pathlib import Path
+from typing import Callable
 
 import torch
 import torch.nn.functional as F
@@ -47,7 +48,6 @@ from .train import (
     distorted_config,
     evaluate,
     fit,
-    set_seed,
     undistorted_config,
 )
 
@@ -97,10 +97,9 @@ def sweep(data: MNIST, seed: int = 0) -> tuple[dict, dict, dict]:
     for factor in SWEEP_FACTORS:
         for epochs in SWEEP_EPOCHS:
             config = sweep_config(factor, epochs, seed)
-            set_seed(seed)
             key = (factor, epochs)
-            models[key] = LeNet5()
-            history = histories[key] = fit(models[key], data, config, device="cpu")
+            history = histories[key] = fit(LeNet5, data, config, device="cpu")
+            models[key] = history.model
             val = evaluate(models[key], data.X_val, data.y_val).accuracy
             moved = evaluate(models[key], X_moved, data.y_val).accuracy
             rows.append({"factor": factor, "epochs": epochs, "config": asdict(config), "val_accuracy": val,
@@ -144,15 +143,66 @@ def score(model: torch.nn.Module, data: MNIST, config: TrainConfig, history: His
     }
 
 
-def train_and_score(model: torch.nn.Module, data: MNIST, config: TrainConfig,
-                    loss_fn: LossFn) -> dict:
-    """Train ``model`` with ``config``, then :func:`score` it."""
-    set_seed(config.seed)
-    history = fit(model, data, config, device="cpu", loss_fn=loss_fn)
-    return score(model, data, config, history, loss_fn)
+def train_and_score(build: Callable[[], torch.nn.Module], data: MNIST, config: TrainConfig,
+                    loss_fn: LossFn) -> tuple[torch.nn.Module, dict]:
+    """Build a network with ``build`` and train it with ``config`` (``fit`` seeds its weights
+    from ``config.seed``); return it and what :func:`score` measured."""
+    history = fit(build, data, config, device="cpu", loss_fn=loss_fn)
+    return history.model, score(history.model, data, config, history, loss_fn)
 
 
-def main(argv: list[str] | None = None) -> dict:
+def train_sweep(data: MNIST, seed: int, out: Path, common: dict) -> None:
+    """``--sweep``: choose the distortions' strength on validation and ship the chosen run (as
+    lenet5) and the best undistorted one (as lenet5_undistorted)."""
+    # The same run as `python -m lenet_course.pretrain`, since distorted_config() is the chosen
+    # run's recipe; a unit test holds them equal.
+    table, models, histories = sweep(data, seed)
+    (out / SWEEP_FILE).write_text(json.dumps({**table, **common}, indent=2) + "\n")
+    for name, factor, epochs, regime in (
+            ("lenet5_undistorted", 0.0, table["undistorted_epochs"], "undistorted"),
+            ("lenet5", table["best_factor"], table["best_epochs"], "distorted")):
+        config = sweep_config(factor, epochs, seed)
+        meta = save_pretrained(models[factor, epochs], name, {
+            "regime": regime, "sweep_factor": factor, "sweep_epochs": epochs,
+            **score(models[factor, epochs], data, config, histories[factor, epochs]), **common}, out)
+        _read_back(LeNet5, meta, out)
+    print(f"chosen: {table['best_factor']} x Distortion(), {table['best_epochs']} epochs")
+
+
+def train_classic(data: MNIST, seed: int, epochs: int | None, out: Path, common: dict) -> None:
+    """``--model classic``: the 1998 network in both regimes; ships the one closer to the paper."""
+    results, models = {}, {}
+    for regime in ("undistorted", "distorted"):
+        config = recipe("classic", regime, seed)
+        if epochs is not None:
+            config = replace(config, num_epochs=epochs)
+        models[regime], results[regime] = train_and_score(LeNet5Classic, data, config, map_loss)
+        results[regime]["paper_test_error"] = PAPER_ERROR[regime]
+    gap = {r: abs(1 - results[r]["test_accuracy"] - PAPER_ERROR[r]) for r in results}
+    regime = min(gap, key=gap.get)  # the regime whose result is closest to the paper's
+    kept = ("val_accuracy", "test_accuracy", "test_accuracy_shifted_3_3", "paper_test_error", "train_time_s")
+    meta = {"regime": regime, **results[regime], **common,
+            "regimes": {r: {k: results[r][k] for k in kept} for r in results}}
+    _read_back(LeNet5Classic, save_pretrained(models[regime], "lenet5_classic", meta, out), out)
+
+
+def train_lenet5(data: MNIST, regime: str, seed: int, epochs: int | None, out: Path, common: dict) -> None:
+    """The article's network with the course recipe for ``regime`` (the default mode)."""
+    config = recipe("lenet5", regime, seed)
+    if epochs is not None:
+        config = replace(config, num_epochs=epochs)
+    name = "lenet5" if regime == "distorted" else "lenet5_undistorted"
+    model, result = train_and_score(LeNet5, data, config, F.cross_entropy)
+    _read_back(LeNet5, save_pretrained(model, name, {"regime": regime, **result, **common}, out), out)
+
+
+def _read_back(model_class: type[torch.nn.Module], meta: dict, out: Path) -> None:
+    """Load the file just written through the checked loader before declaring success."""
+    load_state(model_class(), out / meta["weights"], expected_sha256=meta["sha256"])
+    print(json.dumps({k: v for k, v in meta.items() if k != "history"}, indent=2))
+
+
+def main(argv: list[str] | None = None) -> int:
     """Train with the course recipe, check the result, and save it."""
     argv = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -176,52 +226,13 @@ def main(argv: list[str] | None = None) -> dict:
         "normalisation": {"pad": 2, "scale": "pixels / 255", "mean": MNIST_MEAN, "std": MNIST_STD},
     }
     if args.sweep:
-        # The sweep's models are the shipped ones: its best run without distortion is
-        # lenet5_undistorted, its chosen run lenet5 (the same run as `python -m lenet_course.pretrain`,
-        # since distorted_config() is that run's recipe; a unit test holds them equal).
-        table, models, histories = sweep(data, args.seed)
-        (args.out / SWEEP_FILE).write_text(json.dumps({**table, **common}, indent=2) + "\n")
-        for name, factor, epochs, regime in (
-                ("lenet5_undistorted", 0.0, table["undistorted_epochs"], "undistorted"),
-                ("lenet5", table["best_factor"], table["best_epochs"], "distorted")):
-            config = sweep_config(factor, epochs, args.seed)
-            meta = save_pretrained(models[factor, epochs], name, {
-                "regime": regime, "sweep_factor": factor, "sweep_epochs": epochs,
-                **score(models[factor, epochs], data, config, histories[factor, epochs]), **common}, args.out)
-            load_state(LeNet5(), args.out / meta["weights"], expected_sha256=meta["sha256"])
-        print(f"chosen: {table['best_factor']} x Distortion(), {table['best_epochs']} epochs")
-        return table
-    if args.model == "classic":
-        results, models = {}, {}
-        for regime in ("undistorted", "distorted"):
-            config = recipe("classic", regime, args.seed)
-            if args.epochs is not None:
-                config = replace(config, num_epochs=args.epochs)
-            models[regime] = LeNet5Classic()
-            results[regime] = train_and_score(models[regime], data, config, map_loss)
-            results[regime]["paper_test_error"] = PAPER_ERROR[regime]
-        gap = {r: abs(1 - results[r]["test_accuracy"] - PAPER_ERROR[r]) for r in results}
-        regime = min(gap, key=gap.get)  # the regime whose result is closest to the paper's
-        name, model_class = "lenet5_classic", LeNet5Classic
-        meta = {"regime": regime, **results[regime], **common,
-                "regimes": {r: {k: results[r][k] for k in ("val_accuracy", "test_accuracy",
-                                                           "test_accuracy_shifted_3_3",
-                                                           "paper_test_error", "train_time_s")}
-                            for r in results}}
-        meta = save_pretrained(models[regime], name, meta, args.out)
+        train_sweep(data, args.seed, args.out, common)
+    elif args.model == "classic":
+        train_classic(data, args.seed, args.epochs, args.out, common)
     else:
-        config = recipe("lenet5", args.regime, args.seed)
-        if args.epochs is not None:
-            config = replace(config, num_epochs=args.epochs)
-        name = "lenet5" if args.regime == "distorted" else "lenet5_undistorted"
-        model, model_class = LeNet5(), LeNet5
-        result = train_and_score(model, data, config, F.cross_entropy)
-        meta = save_pretrained(model, name, {"regime": args.regime, **result, **common}, args.out)
-    # Read the file back through the checked loader before declaring success.
-    load_state(model_class(), args.out / meta["weights"], expected_sha256=meta["sha256"])
-    print(json.dumps({k: v for k, v in meta.items() if k != "history"}, indent=2))
-    return meta
+        train_lenet5(data, args.regime, args.seed, args.epochs, args.out, common)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -62,7 +62,7 @@ class TrainConfig:
     distortion: Distortion | None = None  # the paper's random affine distortions (None = none)
     channels_last: bool = True  # NHWC memory layout: faster convolutions on CPU (oneDNN)
     bf16: bool = False  # bfloat16 autocast for the forward pass (CPU with AVX-512 BF16, or CUDA)
-    seed: int = 0  # seeds weights, shuffling and augmentation
+    seed: int = 0  # seeds the weights (when fit builds the model), the shuffling and the augmentation
     eval_batch_size: int = 4096  # images per forward pass when evaluating
 
     def __post_init__(self) -> None:
@@ -130,6 +130,7 @@ class History:
     epoch_time_s: list[float] = field(default_factory=list)
     config: dict = field(default_factory=dict)
     device: str = "cpu"
+    model: nn.Module | None = field(default=None, repr=False, compare=False)  # the trained model
 
     @property
     def epochs(self) -> list[int]:
@@ -243,11 +244,17 @@ def _score(model: nn.Module, X: torch.Tensor, y: torch.Tensor, config: TrainConf
     return result.loss, result.accuracy
 
 
-def fit(model: nn.Module, data: MNIST, config: TrainConfig = TrainConfig(),
+def fit(model: nn.Module | Callable[[], nn.Module], data: MNIST, config: TrainConfig = TrainConfig(),
         device: str | torch.device | None = None, progress: bool = True,
         loss_fn: LossFn = F.cross_entropy, track_test: bool = False) -> History:
     """Train ``model`` on ``data.X_train`` with Adam, measuring the validation split after
     every epoch.
+
+    ``model`` is a network, or a function that builds one (``LeNet5``, or
+    ``lambda: LeNet5Classic()``): given a function, ``fit`` seeds from ``config.seed`` first,
+    so the same config gives the same initial weights, shuffling and augmentation. Given a
+    network, its weights are whatever it already holds. Either way the trained network is
+    ``history.model``.
 
     This is the loop of the training chapter (forward, loss, ``zero_grad``, ``backward``,
     ``step``) plus the extras of :class:`TrainConfig`: the one-cycle schedule, random
@@ -255,10 +262,13 @@ def fit(model: nn.Module, data: MNIST, config: TrainConfig = TrainConfig(),
     cross-entropy by default; the 1998 network passes :func:`lenet_course.classic.map_loss`.
     ``track_test=True`` also scores the test split every epoch, for the speed benchmark
     only: choices are made on validation. Returns a :class:`History`; the model ends on
-    ``device`` (default: :func:`choose_device`) in eval mode. Seeds from ``config.seed``.
+    ``device`` (default: :func:`choose_device`) in eval mode.
     """
     device = choose_device(None if device is None else str(device))
-    torch.manual_seed(config.seed)
+    set_seed(config.seed)
+    if not isinstance(model, nn.Module):
+        model = model()  # built after seeding: the initial weights follow config.seed
+        set_seed(config.seed)  # and the data order does not depend on how the model drew them
     model.to(device)
     if config.channels_last:
         model.to(memory_format=torch.channels_last)
@@ -278,7 +288,7 @@ def fit(model: nn.Module, data: MNIST, config: TrainConfig = TrainConfig(),
         scheduler = torch.optim.lr_scheduler.OneCycleLR(
             optimizer, max_lr=config.lr, epochs=config.num_epochs,
             steps_per_epoch=steps_per_epoch)
-    history = History(config=asdict(config), device=str(device))
+    history = History(config=asdict(config), device=str(device), model=model)
 
     # One refresh per epoch, so a saved notebook (or the website) shows one line per epoch.
     bar = tqdm(total=config.num_epochs, desc=f"training on {device.type}", unit="epoch",

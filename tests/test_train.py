@@ -9,6 +9,7 @@ from lenet_course.models import LeNet5
 from lenet_course.train import (
     History,
     TrainConfig,
+    _sync,  # the CUDA path's logic, tested without a GPU
     bf16_supported,
     choose_device,
     classic_config,
@@ -46,15 +47,19 @@ def test_fit_learns_and_records_a_history():
     assert history.time_to(1.0) is not None and history.time_to(1.01) is None
 
 
-def test_fit_is_repeatable_with_the_same_seed():
+def test_fit_seeds_the_weights_it_builds_from_the_config():
+    """Given a function that builds the network, fit seeds first: the seed fixes the initial
+    weights, the data order and so the trained weights; no set_seed() needed before it."""
     data = toy_data()
-    runs = []
-    for _ in range(2):
-        set_seed(1)
-        model = LeNet5()
-        fit(model, data, TrainConfig(num_epochs=1, batch_size=64, seed=1), device="cpu", progress=False)
-        runs.append(model.c1.weight.detach().clone())
-    assert torch.equal(runs[0], runs[1])
+    config = TrainConfig(num_epochs=1, batch_size=64, seed=1)
+    first, second = (fit(LeNet5, data, config, device="cpu", progress=False).model for _ in range(2))
+    other = fit(LeNet5, data, TrainConfig(num_epochs=1, batch_size=64, seed=2), device="cpu", progress=False).model
+    assert torch.equal(first.c1.weight, second.c1.weight)
+    assert not torch.equal(first.c1.weight, other.c1.weight)
+    set_seed(1)
+    by_hand = LeNet5()  # the old way: seed, build, then fit the network itself
+    history = fit(by_hand, data, config, device="cpu", progress=False)
+    assert history.model is by_hand and torch.equal(by_hand.c1.weight, first.c1.weight)
 
 
 def test_evaluate_and_predict_count_correctly():
@@ -85,12 +90,29 @@ def test_config_rejects_nonsense():
         TrainConfig(max_shift=-1)
 
 
-def test_choose_device():
+def test_choose_device_prefers_cuda_then_mps_then_the_cpu(monkeypatch):
     assert choose_device("cpu").type == "cpu"
-    assert choose_device().type in ("cpu", "cuda", "mps")
-    if not torch.cuda.is_available():
-        with pytest.raises(RuntimeError, match="CUDA"):
-            choose_device("cuda")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert choose_device() == torch.device("cuda") and choose_device("cuda").type == "cuda"
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: True)
+    assert choose_device() == torch.device("mps")
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
+    assert choose_device() == torch.device("cpu")
+    with pytest.raises(RuntimeError, match="CUDA was requested"):
+        choose_device("cuda")
+
+
+def test_cuda_timings_wait_for_the_device(monkeypatch):
+    """On CUDA, work is queued: a timing must synchronise first, and on the CPU it need not."""
+    calls = []
+    monkeypatch.setattr(torch.cuda, "synchronize", lambda device=None: calls.append(device))
+    _sync(torch.device("cpu"))
+    assert calls == []
+    _sync(torch.device("cuda"))
+    assert calls == [torch.device("cuda")]
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert not bf16_supported("cuda")  # no bfloat16 autocast asked of a device that is not there
 
 
 def test_random_shift_moves_whole_images_and_fills_background():
