@@ -176,7 +176,8 @@ def ablation(train_size: int = 10_000, device: str | torch.device = "cpu") -> li
     scale = 60_000 / train_size
     rows = []
     tutorial = run_tutorial(device, 1, False, train_size=train_size, test_size=100)
-    rows.append({"step": "tutorial: per-sample transforms, DataLoader, batch 64", "epoch_s": tutorial["epoch_times"][0] * scale})
+    rows.append({"step": "tutorial: per-sample transforms, DataLoader, batch 64",
+                 "epoch_s": tutorial["epoch_times"][0] * scale})
     steps = [
         ("whole in-memory tensors, batch 64", dict(batch_size=64, channels_last=False), True),
         ("+ batch 256", dict(batch_size=256, channels_last=False), True),
@@ -198,7 +199,8 @@ def ablation(train_size: int = 10_000, device: str | torch.device = "cpu") -> li
     return rows
 
 
-def profile_phases(pipeline: str, n_batches: int = 100, batch_size: int = 64, device: str | torch.device = "cpu") -> dict:
+def profile_phases(pipeline: str, n_batches: int = 100, batch_size: int = 64,
+                   device: str | torch.device = "cpu") -> dict:
     """Seconds per image spent in each phase of a training step: data, forward, backward, optimiser.
 
     ``pipeline`` is ``"tutorial"`` (per-sample transforms through a DataLoader) or ``"course"``
@@ -297,9 +299,12 @@ def format_report(tutorial: dict, course: dict) -> str:
     epoch_speedup = ratio(tutorial["epoch_s"], course["epoch_s"])
     t99_speedup = ratio(tutorial["time_to_target_s"], course["time_to_target_s"])
     rows = [
-        ("seconds per epoch", f"{tutorial['epoch_s']:.2f}", f"{course['epoch_s']:.2f}", times(epoch_speedup, " faster")),
-        ("images per second", f"{tutorial['images_per_s']:,.0f}", f"{course['images_per_s']:,.0f}", times(epoch_speedup)),
-        (f"time to {TARGET:.1%} test accuracy", seconds(tutorial["time_to_target_s"]), seconds(course["time_to_target_s"]),
+        ("seconds per epoch", f"{tutorial['epoch_s']:.2f}", f"{course['epoch_s']:.2f}",
+         times(epoch_speedup, " faster")),
+        ("images per second", f"{tutorial['images_per_s']:,.0f}", f"{course['images_per_s']:,.0f}",
+         times(epoch_speedup)),
+        (f"time to {TARGET:.1%} test accuracy", seconds(tutorial["time_to_target_s"]),
+         seconds(course["time_to_target_s"]),
          times(t99_speedup, " faster")),
         ("final test accuracy", f"{tutorial['final_accuracy']:.2%}", f"{course['final_accuracy']:.2%}", ""),
         ("epochs run", str(tutorial["epochs"]), str(course["epochs"]), ""),
@@ -309,7 +314,8 @@ def format_report(tutorial: dict, course: dict) -> str:
     lines = [f"{'':<28}{'tutorial':>14}{'course':>14}{'ratio':>18}"]
     lines += [f"{a:<28}{b:>14}{c:>14}{d:>18}" for a, b, c, d in rows]
     lines.append(
-        f"time_to_99_speedup={t99_speedup:.2f} epoch_speedup={epoch_speedup:.2f} course_epoch_s={course['epoch_s']:.3f} "
+        f"time_to_99_speedup={t99_speedup:.2f} epoch_speedup={epoch_speedup:.2f} "
+        f"course_epoch_s={course['epoch_s']:.3f} "
         f"tutorial_epoch_s={tutorial['epoch_s']:.3f} course_time_to_99_s={course['time_to_target_s']:.3f} "
         f"tutorial_time_to_99_s={tutorial['time_to_target_s']:.3f}")
     return "\n".join(lines)
@@ -334,7 +340,8 @@ def main(argv: list[str] | None = None) -> int:
         print(format_ablation(ablation(QUICK_TRAIN_SIZE if args.quick else 10_000, device)))
         return 0
     tutorial_epochs, course_epochs = (1, 1) if args.quick else (args.tutorial_epochs, args.course_epochs)
-    print(f"LeNet-5 training benchmark: device {device}, {torch.get_num_threads()} CPU threads, torch {torch.__version__}, "
+    print(f"LeNet-5 training benchmark: device {device}, {torch.get_num_threads()} CPU threads, "
+          f"torch {torch.__version__}, "
           f"{platform.processor() or platform.machine()}" + (" (quick smoke run)" if args.quick else ""))
     print(f"course recipe: {asdict(fast_config(torch.device(device), course_epochs))}", flush=True)
     tutorial = summarise(_run_in_subprocess("tutorial", device, tutorial_epochs, args.quick))

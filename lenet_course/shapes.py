@@ -8,11 +8,20 @@ torch.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
 from torch import nn
 
+
+def side_of(size: int | tuple[int, ...]) -> int:
+    """The side of a square window given as PyTorch stores it: ``5`` or ``(5, 5)``."""
+    if isinstance(size, int):
+        return size
+    if len(set(size)) != 1:
+        raise ValueError(f"expected a square window, got {tuple(size)}")
+    return int(size[0])
 
 def conv_output_size(size: int, kernel_size: int, stride: int = 1, padding: int = 0) -> int:
     """Side length after a convolution: ``(size + 2*padding - kernel_size) // stride + 1``.
@@ -80,10 +89,7 @@ class LayerTrace:
     @property
     def features(self) -> int:
         """Values per example in the output (e.g. 6*28*28 = 4,704 for C1)."""
-        n = 1
-        for d in self.output_shape[1:]:
-            n *= d
-        return n
+        return math.prod(self.output_shape[1:])
 
 
 def trace_shapes(model: nn.Module, x: torch.Tensor) -> list[LayerTrace]:
@@ -116,9 +122,7 @@ def format_trace(rows: list[LayerTrace], input_shape: tuple[int, ...] | None = N
     """A plain-text table of a shape trace, one line per layer, with a parameter total."""
     lines = [f"{'layer':<8}{'type':<12}{'output shape':<22}{'values':>8}{'params':>10}"]
     if input_shape is not None:
-        n = 1
-        for d in input_shape[1:]:
-            n *= d
+        n = math.prod(input_shape[1:])
         lines.append(f"{'input':<8}{'':<12}{str(tuple(input_shape)):<22}{n:>8,}{0:>10,}")
     for r in rows:
         lines.append(f"{r.name:<8}{r.kind:<12}{str(r.output_shape):<22}{r.features:>8,}{r.parameters:>10,}")
@@ -140,14 +144,12 @@ def connections(model: nn.Module, input_size: int = 32) -> dict[str, int]:
     counts = {}
     for row in rows:
         module = getattr(model, row.name)
-        outputs = 1
-        for d in row.output_shape[1:]:
-            outputs *= d
+        outputs = row.features
         if isinstance(module, nn.Conv2d):
             k = module.kernel_size[0] * module.kernel_size[1]
             counts[row.name] = outputs * (module.in_channels * k // module.groups + int(module.bias is not None))
         elif isinstance(module, (nn.MaxPool2d, nn.AvgPool2d)):
-            window = module.kernel_size if isinstance(module.kernel_size, int) else module.kernel_size[0]
+            window = side_of(module.kernel_size)
             counts[row.name] = outputs * window * window
         elif isinstance(module, nn.Linear):
             counts[row.name] = outputs * (module.in_features + int(module.bias is not None))
@@ -197,9 +199,7 @@ def receptive_fields(model: nn.Module, input_size: int = 32) -> list[ReceptiveFi
     for row in rows:
         module = getattr(model, row.name)
         if hasattr(module, "kernel_size"):
-            kernel = module.kernel_size if isinstance(module.kernel_size, int) else module.kernel_size[0]
-            stride = getattr(module, "stride", 1)
-            stride = stride if isinstance(stride, int) else stride[0]
+            kernel, stride = side_of(module.kernel_size), side_of(getattr(module, "stride", 1))
         elif len(row.output_shape) == 4 and row.output_shape[2] * 2 == side:  # 2x2 subsampling
             kernel, stride = 2, 2
         elif len(row.output_shape) == 2 and side > 1:  # first fully connected layer over the last maps

@@ -69,7 +69,8 @@ class TrainConfig:
         if self.max_shift < 0:
             raise ValueError(f"max_shift must be 0 or more, got {self.max_shift}.")
         if self.num_epochs < 1 or self.batch_size < 1:
-            raise ValueError(f"num_epochs and batch_size must be at least 1, got {self.num_epochs} and {self.batch_size}.")
+            raise ValueError("num_epochs and batch_size must be at least 1, "
+                             f"got {self.num_epochs} and {self.batch_size}.")
         if self.schedule not in ("onecycle", "constant"):
             raise ValueError(f"schedule must be 'onecycle' or 'constant', got {self.schedule!r}.")
         if self.lr <= 0:
@@ -164,7 +165,8 @@ class Evaluation:
 
 
 def bf16_supported(device: str | torch.device) -> bool:
-    """True when bfloat16 autocast is fast on ``device``: CUDA with bf16, or a CPU with native BF16 (AVX-512 BF16/AMX)."""
+    """True when bfloat16 autocast is fast on ``device``: CUDA with bf16, or a CPU with native
+    BF16 (AVX-512 BF16/AMX)."""
     device = torch.device(device)
     if device.type == "cuda":
         return torch.cuda.is_available() and torch.cuda.is_bf16_supported()
@@ -224,7 +226,8 @@ LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 def evaluate(model: nn.Module, X: torch.Tensor, y: torch.Tensor, batch_size: int = 4096,
              loss_fn: LossFn = F.cross_entropy) -> Evaluation:
-    """Loss (``loss_fn``, cross-entropy by default) and accuracy of ``model`` on images X (N, 1, 32, 32), labels y (N,)."""
+    """Loss (``loss_fn``, cross-entropy by default) and accuracy of ``model`` on images
+    X (N, 1, 32, 32), labels y (N,)."""
     if len(X) != len(y):
         raise ValueError(f"X has {len(X)} images but y has {len(y)} labels.")
     if len(X) == 0:

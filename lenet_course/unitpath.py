@@ -14,6 +14,7 @@ import numpy as np
 import torch
 
 from .models import LeNet5
+from .shapes import side_of
 
 
 @dataclass(frozen=True)
@@ -95,7 +96,7 @@ def unit_path(model: LeNet5, x: torch.Tensor) -> UnitPath:
         m4, r4, q4 = _top(f5_products.view(maps["s4"].shape))
         dr, dc = _top(maps["c3"][m4, 2 * r4:2 * r4 + 2, 2 * q4:2 * q4 + 2])
         r3, q3 = 2 * r4 + dr, 2 * q4 + dc
-        k = model.c3.kernel_size[0]
+        k = side_of(model.c3.kernel_size)
         windows = maps["s2"][:, r3:r3 + k, q3:q3 + k]  # (6, 5, 5)
         products = model.c3.weight[m4] * windows  # (6, 5, 5): the 150 products
         m2, dr, dc = _top(products)  # the largest of the 150
@@ -103,7 +104,7 @@ def unit_path(model: LeNet5, x: torch.Tensor) -> UnitPath:
         dr, dc = _top(maps["c1"][m2, 2 * r2:2 * r2 + 2, 2 * q2:2 * q2 + 2])
         r1, q1 = 2 * r2 + dr, 2 * q2 + dc
         # Forward again by hand, one multiply-and-add at a time.
-        k = model.c1.kernel_size[0]
+        k = side_of(model.c1.kernel_size)
         patch, kernel = x[0, 0, r1:r1 + k, q1:q1 + k], model.c1.weight[m2, 0]  # (5, 5) each
         c1_bias = float(model.c1.bias[m2])
         c1_pre = float((patch * kernel).sum()) + c1_bias

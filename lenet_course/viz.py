@@ -20,7 +20,7 @@ from matplotlib.ticker import MaxNLocator
 from .data import to_pixels
 from .inputs import INPUT_SIZE
 from .models import LeNet5
-from .shapes import trace_shapes
+from .shapes import side_of, trace_shapes
 from .style import (
     DIGIT_CMAP,
     FIGURE_WIDTH,
@@ -186,8 +186,7 @@ def _operation(module: torch.nn.Module, to_units: bool) -> str:
     kind = type(module).__name__
 
     def window(size) -> str:
-        size = size if isinstance(size, int) else size[0]
-        return f"{size}x{size}"
+        return f"{side_of(size)}x{side_of(size)}"
 
     if kind == "Conv2d":
         return f"{window(module.kernel_size)}\nconv"

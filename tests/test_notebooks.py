@@ -144,7 +144,8 @@ def test_no_solution_or_answer_is_left_unfolded(path):
         if cell["cell_type"] != "code":
             continue
         if source.startswith("# @title Solution"):
-            assert {k: meta.get(k) for k in HIDDEN_SOLUTION} == HIDDEN_SOLUTION, f"{path.name} cell {i}: fold the solution"
+            assert {k: meta.get(k) for k in HIDDEN_SOLUTION} == HIDDEN_SOLUTION, (
+                f"{path.name} cell {i}: fold the solution")
         elif "remove-cell" in tags and "google.colab" not in source:
             assert meta.get("jupyter", {}).get("source_hidden") is True, (
                 f"{path.name} cell {i}: a hidden check cell must be collapsed in the notebook too")
@@ -318,3 +319,18 @@ def test_solutions_state_only_numbers_the_chapter_computes(path):
         missing = [n for n in stated_results(solution) if not _computed(n, literals)]
         assert not missing, (f"{path.name} exercise {EXERCISE.search(text).group(1)}: the solution states "
                              f"{missing}, which no cell computes and asserts")
+
+
+NOTEBOOK_LINE = 88  # characters: a code line this long fits the website's column at 1,366 px
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_code_lines_fit_the_page(path):
+    """ruff holds the package to 120 characters; a reader's code is held to 88 here."""
+    nb = json.loads(path.read_text())
+    for i, cell in enumerate(nb["cells"]):
+        if cell["cell_type"] != "code":
+            continue
+        for line in "".join(cell["source"]).splitlines():
+            assert len(line) <= NOTEBOOK_LINE, (
+                f"{path.name} cell {i}: a {len(line)}-character line scrolls sideways on the website: {line[:60]}")

@@ -68,3 +68,9 @@ def test_connections_of_the_article_model():
     assert counts["c1"] == shapes.conv_connections(1, 6, 5, 28)
     with pytest.raises(TypeError, match="does not know"):
         shapes.connections(nn.Sequential(nn.Conv2d(1, 2, 3), nn.ReLU()))
+
+
+def test_side_of_reads_a_square_window_either_way():
+    assert shapes.side_of(5) == shapes.side_of((5, 5)) == 5
+    with pytest.raises(ValueError, match="square"):
+        shapes.side_of((5, 3))
