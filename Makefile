@@ -12,8 +12,11 @@ book: $(VENV)/.installed
 	LENET_COURSE_STRICT_FIGURES=1 $(BIN)/jupyter-book build . -W -n --keep-going
 	@echo "Open _build/html/index.html in a browser."
 
+# Two processes (JOBS), each running whole files (a notebook's cells share one kernel), each
+# with one torch thread, so the two cores are shared without oversubscription.
+JOBS ?= 2
 test: $(VENV)/.installed
-	$(BIN)/pytest
+	OMP_NUM_THREADS=1 $(BIN)/pytest -n $(JOBS) --dist loadfile
 
 # JupyterLab on the chapters, installed into .venv on first use, with jupyterlab-myst so the
 # chapters' MyST markup (glossary terms, cross-references) renders as on the website.
