@@ -105,12 +105,15 @@
       throw new Error(`predict expects ${MNIST_SIZE * MNIST_SIZE} grey levels ` +
                       `(${MNIST_SIZE}x${MNIST_SIZE}), got ${pixels.length}`);
     }
-    const x = new Float64Array(INPUT_SIZE * INPUT_SIZE).fill((0 - MNIST_MEAN) / MNIST_STD);  // background
-    for (let i = 0; i < MNIST_SIZE; i++) {
-      for (let j = 0; j < MNIST_SIZE; j++) {
-        // the same float32 steps as prepare_images: / 255, - mean, / std
-        const scaled = Math.fround(Math.fround(pixels[i * MNIST_SIZE + j] / 255) - Math.fround(MNIST_MEAN));
-        x[(i + PAD) * INPUT_SIZE + j + PAD] = Math.fround(scaled / Math.fround(MNIST_STD));
+    // as prepare_images: pad with PAD blank pixels (pad_to_32), then the same float32 steps
+    // for every pixel, padding included: / 255, - mean, / std
+    const x = new Float64Array(INPUT_SIZE * INPUT_SIZE);
+    for (let i = 0; i < INPUT_SIZE; i++) {
+      for (let j = 0; j < INPUT_SIZE; j++) {
+        const inside = i >= PAD && i < PAD + MNIST_SIZE && j >= PAD && j < PAD + MNIST_SIZE;
+        const pixel = inside ? pixels[(i - PAD) * MNIST_SIZE + j - PAD] : 0;
+        const scaled = Math.fround(Math.fround(pixel / 255) - Math.fround(MNIST_MEAN));
+        x[i * INPUT_SIZE + j] = Math.fround(scaled / Math.fround(MNIST_STD));
       }
     }
     return x;  // (1, 32, 32)
