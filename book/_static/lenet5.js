@@ -3,19 +3,23 @@
  * The forward pass mirrors lenet_course.models.LeNet5.stages (article order: ReLU after each
  * convolution, then max pooling) and the preprocessing mirrors
  * lenet_course.data.preprocess_drawing and prepare_images; browser tests hold each equal to
- * the Python version. Weights come from window.LENET5_DATA (lenet5_data.js, written from the
- * verified checkpoint when the website is built).
+ * the Python version. Weights, sizes and constants come from window.LENET5_DATA
+ * (lenet5_data.js, written by lenet_course.web from the verified checkpoints when the website
+ * is built): nothing here repeats a number that Python knows. The 1998 network
+ * (lenet5_classic.js) uses the layers below.
  *
  * API (also for the browser console):
  *   lenet.preprocess(bitmap, height, width) -> 784 grey levels 0..255 (28x28, MNIST-style)
  *   lenet.predict(pixels)   pixels: 784 grey levels (28x28, row-major)
  *                           -> {probabilities, logits, prediction, stages: {input, c1, ...}}
+ *   lenet.networks.lenet5, lenet.networks.lenet5_classic: each {layers, predict(pixels)}
  */
 (function () {
   "use strict";
 
-  const MNIST_SIZE = 28, INPUT_SIZE = 32, PAD = 2;
-  const DIGIT_BOX = 20, INK_THRESHOLD = 0.5;
+  const data = window.LENET5_DATA;
+  // the same names and values as lenet_course.inputs and lenet_course.data
+  const { MNIST_SIZE, INPUT_SIZE, PAD, DIGIT_BOX, INK_THRESHOLD, MNIST_MEAN, MNIST_STD } = data.constants;
 
   // --- weights -------------------------------------------------------------------------
   function decodeFloats(base64) {
@@ -23,17 +27,17 @@
     return Float64Array.from(new Float32Array(bytes.buffer));  // computed in float64
   }
 
-  function loadWeights(data) {
+  function loadWeights(tensors) {
     const w = {};
-    for (const [name, tensor] of Object.entries(data.tensors)) {
+    for (const [name, tensor] of Object.entries(tensors)) {
       w[name] = { shape: tensor.shape, values: decodeFloats(tensor.data) };
     }
     return w;
   }
 
-  // --- layers (each map is a Float64Array, row-major) --------------------------------------
+  // --- layers (each stage is a Float64Array, row-major; shapes as [channels, size, size]) ----
   // conv2d: input (C, H, W) -> output (O, H-k+1, W-k+1); weight (O, C, k, k), bias (O)
-  function conv2d(input, channels, size, weight, bias) {
+  function conv2d(input, [channels, size], weight, bias) {
     const [outMaps, , k] = weight.shape;
     const out = size - k + 1;
     const result = new Float64Array(outMaps * out * out);
@@ -57,7 +61,7 @@
   }
 
   // maxPool2x2: (C, H, W) -> (C, H/2, W/2), the largest of each 2x2 block
-  function maxPool2x2(input, channels, size) {
+  function maxPool2x2(input, [channels, size]) {
     const out = size / 2;
     const result = new Float64Array(channels * out * out);
     for (let c = 0; c < channels; c++) {
@@ -93,30 +97,26 @@
     return e.map((v) => v / total);
   }
 
-  // --- input: 28x28 grey levels -> the normalised 32x32 field ------------------------------
-  function prepare(pixels, data) {
-    const { mean, std } = data.normalisation;
-    const x = new Float64Array(INPUT_SIZE * INPUT_SIZE).fill((0 - mean) / std);  // background
-    for (let i = 0; i < MNIST_SIZE; i++) {
-      for (let j = 0; j < MNIST_SIZE; j++) {
-        // the same float32 steps as prepare_images: / 255, - mean, / std
-        const scaled = Math.fround(Math.fround(pixels[i * MNIST_SIZE + j] / 255) - Math.fround(mean));
-        x[(i + PAD) * INPUT_SIZE + j + PAD] = Math.fround(scaled / Math.fround(std));
+  const argmax = (values) => values.indexOf(Math.max(...values));
+
+  // --- input: 28x28 grey levels -> the normalised 32x32 field (prepare_images) ----------------
+  function prepare(pixels) {
+    if (pixels.length !== MNIST_SIZE * MNIST_SIZE) {
+      throw new Error(`predict expects ${MNIST_SIZE * MNIST_SIZE} grey levels ` +
+                      `(${MNIST_SIZE}x${MNIST_SIZE}), got ${pixels.length}`);
+    }
+    // as prepare_images: pad with PAD blank pixels (pad_to_32), then the same float32 steps
+    // for every pixel, padding included: / 255, - mean, / std
+    const x = new Float64Array(INPUT_SIZE * INPUT_SIZE);
+    for (let i = 0; i < INPUT_SIZE; i++) {
+      for (let j = 0; j < INPUT_SIZE; j++) {
+        const inside = i >= PAD && i < PAD + MNIST_SIZE && j >= PAD && j < PAD + MNIST_SIZE;
+        const pixel = inside ? pixels[(i - PAD) * MNIST_SIZE + j - PAD] : 0;
+        const scaled = Math.fround(Math.fround(pixel / 255) - Math.fround(MNIST_MEAN));
+        x[i * INPUT_SIZE + j] = Math.fround(scaled / Math.fround(MNIST_STD));
       }
     }
     return x;  // (1, 32, 32)
-  }
-
-  // --- the network: LeNet5.stages in JavaScript ------------------------------------------
-  function forward(w, x) {
-    const c1 = relu(conv2d(x, 1, 32, w["c1.weight"], w["c1.bias"]));       // (6, 28, 28)
-    const s2 = maxPool2x2(c1, 6, 28);                                         // (6, 14, 14)
-    const c3 = relu(conv2d(s2, 6, 14, w["c3.weight"], w["c3.bias"]));      // (16, 10, 10)
-    const s4 = maxPool2x2(c3, 16, 10);                                        // (16, 5, 5)
-    const f5 = relu(linear(s4, w["f5.weight"], w["f5.bias"]));             // (120) from 400
-    const f6 = relu(linear(f5, w["f6.weight"], w["f6.bias"]));             // (84)
-    const output = linear(f6, w["output.weight"], w["output.bias"]);       // (10) logits
-    return { c1, s2, c3, s4, f5, f6, output };
   }
 
   // --- a drawing made to look like MNIST (mirrors lenet_course.data.preprocess_drawing) ----
@@ -178,20 +178,54 @@
     return field.map((v) => Math.min(255, Math.max(0, round(v))));
   }
 
-  // --- the public API ------------------------------------------------------------------------
-  const data = window.LENET5_DATA;
-  const weights = loadWeights(data);
-
-  function predict(pixels) {
-    if (pixels.length !== MNIST_SIZE * MNIST_SIZE) {
-      throw new Error(`predict expects 784 grey levels (28x28), got ${pixels.length}`);
+  // --- a network as the page sees it: its layers (exported from trace_shapes), its weights ----
+  function network(name, stages, read) {
+    const exported = data.networks[name];
+    const net = { name, ...exported, weights: loadWeights(exported.tensors) };
+    net.shape = Object.fromEntries(exported.layers.map((layer) => [layer.name, layer.shape]));
+    net.shape.input = [1, INPUT_SIZE, INPUT_SIZE];
+    net.stages = (x) => stages(net.weights, net.shape, net.constants, x);
+    net.predict = (pixels) => {
+      const s = net.stages(prepare(pixels));
+      return { ...read(Array.from(s.output)), stages: s };
+    };
+    // the exported shapes must be what the forward pass computes (a wrong export fails loudly)
+    const s = net.stages(prepare(new Array(MNIST_SIZE * MNIST_SIZE).fill(0)));
+    for (const layer of exported.layers) {
+      const size = layer.shape.reduce((a, b) => a * b, 1);
+      if (s[layer.name].length !== size) {
+        throw new Error(`${name}: ${layer.name} has ${s[layer.name].length} values, its shape says ${size}`);
+      }
     }
-    const input = prepare(pixels, data);
-    const stages = { input, ...forward(weights, input) };
-    const logits = Array.from(stages.output);
-    const probabilities = softmax(logits);
-    return { logits, probabilities, prediction: probabilities.indexOf(Math.max(...probabilities)), stages };
+    return net;
   }
 
-  window.lenet = { predict, preprocess, checkpoint: data.checkpoint, samples: data.samples };
+  // --- the network: LeNet5.stages in JavaScript ------------------------------------------
+  function stages(w, shape, constants, x) {
+    const out = { input: x };  // (1, 32, 32), what c1 reads
+    out.c1 = relu(conv2d(x, shape.input, w["c1.weight"], w["c1.bias"]));         // (6, 28, 28)
+    out.s2 = maxPool2x2(out.c1, shape.c1);                                       // (6, 14, 14)
+    out.c3 = relu(conv2d(out.s2, shape.s2, w["c3.weight"], w["c3.bias"]));       // (16, 10, 10)
+    out.s4 = maxPool2x2(out.c3, shape.c3);                                       // (16, 5, 5)
+    out.f5 = relu(linear(out.s4, w["f5.weight"], w["f5.bias"]));                 // (120) from 400
+    out.f6 = relu(linear(out.f5, w["f6.weight"], w["f6.bias"]));                 // (84)
+    out.output = linear(out.f6, w["output.weight"], w["output.bias"]);           // (10) logits
+    return out;
+  }
+
+  function readLogits(logits) {
+    const probabilities = softmax(logits);
+    return { logits, probabilities, prediction: argmax(probabilities) };
+  }
+
+  // --- the public API ------------------------------------------------------------------------
+  const lenet5 = network("lenet5", stages, readLogits);
+
+  window.lenet = {
+    predict: lenet5.predict, preprocess, prepare,
+    checkpoint: lenet5.checkpoint, samples: data.samples, constants: data.constants,
+    networks: { lenet5 },
+    // for lenet5_classic.js and lenet5_units.js
+    layers: { conv2d, linear, maxPool2x2, relu, softmax, argmax }, network,
+  };
 })();
