@@ -20,9 +20,11 @@ from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
 import functools
 import http.server
 import json
+import sys
 import threading
 from pathlib import Path
 
@@ -39,7 +41,8 @@ from .classic import (
     Subsampling,
     to_paper_scale,
 )
-from .data import DIGIT_BOX, INK_THRESHOLD, load_raw
+from .data import load_raw
+from .drawing import DIGIT_BOX, INK_THRESHOLD
 from .inputs import INPUT_SIZE, MNIST_MEAN, MNIST_SIZE, MNIST_STD, PAD
 from .shapes import receptive_fields, trace_shapes
 
@@ -73,7 +76,7 @@ def network_constants(model: nn.Module) -> dict:
     """The numbers a network's JavaScript needs besides its weights."""
     if isinstance(model, LeNet5Classic):
         return {"activation": "squash", "A": classic.A, "S": classic.S,
-                "BACKGROUND": classic.BACKGROUND, "FOREGROUND": classic.FOREGROUND,
+                "PAPER_BACKGROUND": classic.PAPER_BACKGROUND, "PAPER_INK": classic.PAPER_INK,
                 "C3_TABLE": [list(row) for row in classic.C3_TABLE],
                 "DIGIT_BITMAPS": [list(rows) for rows in classic.DIGIT_BITMAPS]}
     return {"activation": "relu"}
@@ -212,7 +215,7 @@ def unit_arithmetic(model: nn.Module, x: torch.Tensor, layer: str, index: tuple[
       ``squares``, the ``distance`` (= minus the value), all ten ``penalties``, the ``winner``.
 
     ``book/_static/lenet5_units.js`` computes the same in the browser. Introduced on the
-    drawing page; the data-flow chapter's ``viz.unit_path`` does this arithmetic along one path.
+    drawing page; the data-flow chapter's ``unitpath.unit_path`` does this arithmetic along one path.
     """
     model.eval()
     with torch.no_grad():
@@ -290,22 +293,27 @@ def bench_browser(site: Path | str = "_build/html", repeats: int = 200,
     # deferred: playwright is heavy and only this benchmark needs it
     from playwright.sync_api import sync_playwright
 
-    quiet = type("Quiet", (http.server.SimpleHTTPRequestHandler,), {"log_message": lambda *a: None})
-    httpd = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(quiet, directory=str(site)))
+    with serve(site) as url, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        page = browser.new_page(viewport={"width": 1366, "height": 900})
+        page.goto(f"{url}/book/try_lenet5.html", wait_until="networkidle")
+        times = page.evaluate(BENCH_SCRIPT, repeats)
+        browser.close()
+    return times
+
+
+@contextlib.contextmanager
+def serve(folder: Path | str):
+    """Serve ``folder`` on a free port of 127.0.0.1 (no log lines) while the block runs; yields
+    its URL. The browser benchmark and the website tests read the built site through it."""
+    quiet = type("QuietHandler", (http.server.SimpleHTTPRequestHandler,), {"log_message": lambda *a: None})
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(quiet, directory=str(folder)))
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=chromium, args=[
-                "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-            page = browser.new_page(viewport={"width": 1366, "height": 900})
-            page.goto(f"http://127.0.0.1:{httpd.server_address[1]}/book/try_lenet5.html",
-                      wait_until="networkidle")
-            times = page.evaluate(BENCH_SCRIPT, repeats)
-            browser.close()
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
     finally:
         httpd.shutdown()
-    return times
 
 
 def format_bench(times: dict) -> str:
@@ -320,15 +328,21 @@ def format_bench(times: dict) -> str:
     return "\n".join(lines)
 
 
-if __name__ == "__main__":
+def main(argv: list[str] | None = None) -> int:
+    """Write the drawing page's data into a folder, or time the page in Chromium."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folder", type=Path, nargs="?", help="where to write lenet5_data.js")
     parser.add_argument("--bench", action="store_true",
                         help="time the drawing page's two networks in Chromium (needs `make book`)")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if args.bench:
         print(format_bench(bench_browser()))
     elif args.folder is not None:
         print(f"wrote {write_site_data(args.folder)}")
     else:
         parser.error("give a folder to write lenet5_data.js into, or --bench")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

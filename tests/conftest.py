@@ -2,9 +2,11 @@ import os
 
 import pytest
 import torch
+from browser_site import CHROMIUM, SITE
 
 from lenet_course.data import MNISTError, load_mnist
 from lenet_course.style import STRICT_ENV
+from lenet_course.web import serve
 
 # Every chapter the tests run (nbval starts its kernels from this process) fails on a figure
 # that breaks the book's style, as the website build does.
@@ -26,3 +28,45 @@ def mnist():
         if os.environ.get("LENET_COURSE_REQUIRE_DATA") == "1":
             raise
         pytest.skip(f"MNIST is not available here: {str(exc).splitlines()[0]}")
+
+
+# --- the built website in headless Chromium (tests/test_website*.py) -------------------------
+
+@pytest.fixture(scope="module")
+def server():
+    with serve(SITE) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        instance = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--no-first-run", "--disable-sync", "--disable-quic"])
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def page(browser, server):
+    """A page that records console errors and blocks (and records) every request that leaves the machine."""
+    context = browser.new_context()
+    page = context.new_page()
+    page.external_requests = []
+    page.console_errors = []
+
+    def route(r):
+        if r.request.url.startswith(server):
+            r.continue_()
+        else:
+            page.external_requests.append(r.request.url)
+            r.abort()
+
+    page.route("**/*", route)
+    page.on("console", lambda msg: page.console_errors.append(msg.text) if msg.type == "error" else None)
+    page.on("pageerror", lambda error: page.console_errors.append(str(error)))
+    yield page
+    context.close()

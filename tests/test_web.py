@@ -8,14 +8,14 @@ import numpy as np
 import pytest
 import torch
 
-from lenet_course import checkpoints, classic, data, inputs, web
+from lenet_course import checkpoints, classic, drawing, inputs, web
 from lenet_course.checkpoints import (
     CheckpointError,
     load_pretrained,
     pretrained_metadata,
 )
 from lenet_course.shapes import receptive_fields, trace_shapes
-from lenet_course.viz import unit_path
+from lenet_course.unitpath import unit_path
 
 PAGE = Path(__file__).resolve().parent.parent / "book" / "try_lenet5.md"
 
@@ -53,7 +53,7 @@ def test_the_numbers_javascript_shares_with_python_come_from_python(tmp_path, mn
     site = read_site_data(web.write_site_data(tmp_path))
     assert site["constants"] == {
         "MNIST_SIZE": inputs.MNIST_SIZE, "INPUT_SIZE": inputs.INPUT_SIZE, "PAD": inputs.PAD,
-        "DIGIT_BOX": data.DIGIT_BOX, "INK_THRESHOLD": data.INK_THRESHOLD,
+        "DIGIT_BOX": drawing.DIGIT_BOX, "INK_THRESHOLD": drawing.INK_THRESHOLD,
         "MNIST_MEAN": inputs.MNIST_MEAN, "MNIST_STD": inputs.MNIST_STD}
     for name, network in site["networks"].items():
         model = load_pretrained(name)
@@ -67,7 +67,7 @@ def test_the_numbers_javascript_shares_with_python_come_from_python(tmp_path, mn
     assert constants["C3_TABLE"] == [list(row) for row in classic.C3_TABLE]
     assert constants["DIGIT_BITMAPS"] == [list(rows) for rows in classic.DIGIT_BITMAPS]
     assert (constants["A"], constants["S"]) == (classic.A, classic.S)
-    assert (constants["BACKGROUND"], constants["FOREGROUND"]) == (classic.BACKGROUND, classic.FOREGROUND)
+    assert (constants["PAPER_BACKGROUND"], constants["PAPER_INK"]) == (classic.PAPER_BACKGROUND, classic.PAPER_INK)
     assert site["networks"]["lenet5"]["constants"] == {"activation": "relu"}
 
 
@@ -82,10 +82,10 @@ def test_the_javascript_repeats_no_size_that_python_exports():
 def test_the_drawing_page_states_the_packages_numbers():
     text = PAGE.read_text()
     assert f"{classic.A} tanh(2a/3)" in text and f"between −{classic.A}" in text
-    assert f"white paper −{abs(classic.BACKGROUND)}, black ink {classic.FOREGROUND}" in text
+    assert f"white paper −{abs(classic.PAPER_BACKGROUND)}, black ink {classic.PAPER_INK}" in text
     rows, cols = len(classic.DIGIT_BITMAPS[0]), len(classic.DIGIT_BITMAPS[0][0])
     assert f"fixed {cols}x{rows} bitmap" in text
-    assert f"fit a {data.DIGIT_BOX}x{data.DIGIT_BOX}" in text and f"padded by {inputs.PAD} pixels" in text
+    assert f"fit a {drawing.DIGIT_BOX}x{drawing.DIGIT_BOX}" in text and f"padded by {inputs.PAD} pixels" in text
 
 
 def test_export_refuses_a_tampered_checkpoint(tmp_path, monkeypatch):

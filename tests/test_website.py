@@ -7,89 +7,20 @@ a missing site or browser into a failure.
 
 from __future__ import annotations
 
-import functools
-import http.server
 import math
-import os
 import re
-import threading
-from pathlib import Path
 
 import pytest
+from browser_site import ROOT, SITE, pytestmark  # noqa: F401  (pytestmark skips without a site)
 
-ROOT = Path(__file__).resolve().parent.parent
-SITE = ROOT / "_build" / "html"
-CHROMIUM = "/usr/bin/chromium"
-REQUIRED = os.environ.get("LENET_COURSE_REQUIRE_SITE") == "1"
-
-
-def _missing() -> str | None:
-    if not (SITE / "index.html").is_file():
-        return "the website is not built: run `make book` first"
-    if not Path(CHROMIUM).exists():
-        return "Chromium is not installed: apt-get install chromium"
-    try:
-        import playwright  # noqa: F401
-    except ImportError:
-        return "playwright is not installed: pip install playwright"
-    return None
-
-
-reason = _missing()
-if reason and REQUIRED:
-    raise RuntimeError(f"LENET_COURSE_REQUIRE_SITE=1 but {reason}")
-pytestmark = pytest.mark.skipif(reason is not None, reason=reason or "")
+_spec = importlib.util.spec_from_file_location("course_site", ROOT / "book" / "_ext" / "course_site.py")
+course_site = sys.modules["course_site"] = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(course_site)
 
 
 def toc_pages() -> list[str]:
     entries = ["book/intro"] + re.findall(r"file:\s*(\S+)", (ROOT / "_toc.yml").read_text())
     return [f"{entry}.html" for entry in entries]
-
-
-@pytest.fixture(scope="module")
-def server():
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(SITE))
-    handler = type("QuietHandler", (http.server.SimpleHTTPRequestHandler,), {"log_message": lambda *args: None})
-    handler = functools.partial(handler, directory=str(SITE))
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--no-first-run", "--disable-sync", "--disable-quic"])
-        yield instance
-        instance.close()
-
-
-@pytest.fixture
-def page(browser, server):
-    """A page that records console errors and blocks (and records) every request that leaves the machine."""
-    context = browser.new_context()
-    page = context.new_page()
-    page.external_requests = []
-    page.console_errors = []
-
-    def route(r):
-        if r.request.url.startswith(server):
-            r.continue_()
-        else:
-            page.external_requests.append(r.request.url)
-            r.abort()
-
-    page.route("**/*", route)
-    page.on("console", lambda msg: page.console_errors.append(msg.text) if msg.type == "error" else None)
-    page.on("pageerror", lambda error: page.console_errors.append(str(error)))
-    yield page
-    context.close()
 
 
 @pytest.mark.parametrize("path", toc_pages())
@@ -319,7 +250,7 @@ def drawings():
 
 
 def test_javascript_preprocessing_equals_python(page, server):
-    from lenet_course.data import preprocess_drawing
+    from lenet_course.drawing import preprocess_drawing
 
     page.goto(f"{server}/{DRAWING_PAGE}", wait_until="networkidle")
     for bitmap in drawings():
@@ -545,12 +476,14 @@ def test_the_page_works_on_a_phone_with_touch(browser, server):
         page.locator("#lenet-pad").scroll_into_view_if_needed()  # the reader scrolls to it
         box = page.locator("#lenet-pad").bounding_box()
         assert box["x"] >= 0 and box["x"] + box["width"] <= 390, box
-        overflow = "() => document.getElementById('lenet-demo').scrollWidth - document.getElementById('lenet-demo').clientWidth"
+        overflow = ("() => document.getElementById('lenet-demo').scrollWidth"
+                    " - document.getElementById('lenet-demo').clientWidth")
         assert page.evaluate(overflow) <= 1, "the demo is wider than a 390-px screen"
         cdp = context.new_cdp_session(page)
         x = box["x"] + box["width"] / 2
         points = [(x, box["y"] + box["height"] * (0.15 + 0.7 * t / 10)) for t in range(11)]
-        cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": points[0][0], "y": points[0][1]}]})
+        start = [{"x": points[0][0], "y": points[0][1]}]
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": start})
         for px, py in points[1:]:
             cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": px, "y": py}]})
         cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
@@ -607,16 +540,7 @@ def test_every_solution_starts_folded_and_opens(page, server, path):
 
 def test_the_site_is_lean():
     """MathJax is served with the site, but only what the pages use: at most 3 MB of it."""
-    sizes = {}
-    for path in SITE.rglob("*"):
-        if path.is_file():
-            top = path.relative_to(SITE).parts[0]
-            sizes[top] = sizes.get(top, 0) + path.stat().st_size
+    print("\n" + course_site.site_size(SITE))
+    assert 0 < course_site.mathjax_bytes(SITE) <= 3 * 2**20
     static = SITE / "_static"
-    mathjax = sum(p.stat().st_size for part in ("tex-chtml.js", "output", "input", "ui")
-                  for p in ([static / part] if (static / part).is_file() else (static / part).rglob("*"))
-                  if p.is_file())
-    print(f"\nsite: {sum(sizes.values()) / 2**20:.1f} MiB in all, MathJax {mathjax / 2**20:.1f} MiB; "
-          + ", ".join(f"{k} {v / 2**20:.1f}" for k, v in sorted(sizes.items(), key=lambda kv: -kv[1])[:5]))
-    assert 0 < mathjax <= 3 * 2**20
     assert not (static / "sre").exists() and not (static / "tex-svg-full.js").exists()

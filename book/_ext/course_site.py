@@ -28,6 +28,14 @@ MATHJAX_PARTS = ["tex-chtml.js", "output/chtml/fonts/woff-v2", "input/tex/extens
 SITE = Path(__file__).resolve().parents[2] / "_build" / "html"
 
 
+def mathjax_bytes(site: Path = SITE) -> int:
+    """Bytes of MathJax the built site serves (the parts copied by :func:`_copy_mathjax`)."""
+    static = site / "_static"
+    return sum(p.stat().st_size for part in MATHJAX_PARTS if (static / part).exists()
+               for p in ([static / part] if (static / part).is_file() else (static / part).rglob("*"))
+               if p.is_file())
+
+
 def site_size(site: Path = SITE) -> str:
     """One line: the size of the built site, of its MathJax, and of its five largest folders."""
     sizes: dict[str, int] = {}
@@ -35,10 +43,7 @@ def site_size(site: Path = SITE) -> str:
         if path.is_file():
             top = path.relative_to(site).parts[0] if len(path.relative_to(site).parts) > 1 else "(pages)"
             sizes[top] = sizes.get(top, 0) + path.stat().st_size
-    static = site / "_static"
-    mathjax = sum(p.stat().st_size for part in MATHJAX_PARTS if (static / part).exists()
-                  for p in ([static / part] if (static / part).is_file() else (static / part).rglob("*"))
-                  if p.is_file())
+    mathjax = mathjax_bytes(site)
     largest = sorted(sizes.items(), key=lambda item: -item[1])[:5]
     return (f"site: {sum(sizes.values()) / 2**20:.1f} MiB, of which MathJax {mathjax / 2**20:.1f} MiB; "
             + ", ".join(f"{name} {size / 2**20:.1f}" for name, size in largest))

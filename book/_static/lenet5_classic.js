@@ -18,10 +18,10 @@
   const { MNIST_MEAN, MNIST_STD } = window.lenet.constants;
 
   // to_paper_scale: course-normalised pixels -> background -0.1, ink 1.175 (float32, as torch)
-  function toPaperScale(x, { BACKGROUND, FOREGROUND }) {
+  function toPaperScale(x, { PAPER_BACKGROUND, PAPER_INK }) {
     return x.map((v) => {
       const pixels = Math.fround(Math.fround(v * Math.fround(MNIST_STD)) + Math.fround(MNIST_MEAN));
-      return Math.fround(BACKGROUND + Math.fround(Math.fround(FOREGROUND - BACKGROUND) * pixels));
+      return Math.fround(PAPER_BACKGROUND + Math.fround(Math.fround(PAPER_INK - PAPER_BACKGROUND) * pixels));
     });
   }
 

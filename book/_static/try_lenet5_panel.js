@@ -324,7 +324,7 @@
       const [top, left, bottom, right] = unit.field;
       const whole = bottom - top + 1 >= size && right - left + 1 >= size;
       const scale = net.constants.activation === "squash"
-        ? ` (paper ${format(net.constants.BACKGROUND, 1)}, ink ${net.constants.FOREGROUND})` : "";
+        ? ` (paper ${format(net.constants.PAPER_BACKGROUND, 1)}, ink ${net.constants.PAPER_INK})` : "";
       input.nextElementSibling.innerHTML = whole
         ? `The ${size}x${size} input${scale}. Its receptive field is all of it: this unit depends on every pixel.`
         : `The ${size}x${size} input${scale}. Outlined: its receptive field, the ${bottom - top + 1}x` +
