@@ -36,3 +36,19 @@ reason = _missing()
 if reason and REQUIRED:
     raise RuntimeError(f"LENET_COURSE_REQUIRE_SITE=1 but {reason}")
 pytestmark = pytest.mark.skipif(reason is not None, reason=reason or "")
+
+
+# Every block of code or printed output: code cells, their outputs (text and HTML), folded
+# solutions (opened first) and the code blocks of plain pages such as the drawing page's console
+# example. Listed by its first line, so a failure says which blocks to fix.
+WIDE_BLOCKS = """() => {
+    document.querySelectorAll('main details').forEach(d => { d.open = true; });
+    const outputs = [...document.querySelectorAll('main div.cell_output > *')].filter(o => !o.querySelector('pre'));
+    return [...document.querySelectorAll('main pre'), ...outputs]
+        .filter(block => block.scrollWidth > block.clientWidth + 1)
+        .map(block => {
+            const lines = (block.innerText || block.textContent).split('\\n');
+            return {first: lines.find(line => line.trim()) || '', widest: Math.max(...lines.map(l => l.length)),
+                    kind: block.closest('.cell_output') ? 'output' : 'code'};
+        });
+}"""

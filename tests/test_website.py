@@ -7,11 +7,13 @@ a missing site or browser into a failure.
 
 from __future__ import annotations
 
+import importlib.util
 import math
 import re
+import sys
 
 import pytest
-from browser_site import ROOT, SITE, pytestmark  # noqa: F401  (pytestmark skips without a site)
+from browser_site import ROOT, SITE, WIDE_BLOCKS, pytestmark  # noqa: F401  (pytestmark skips without a site)
 
 _spec = importlib.util.spec_from_file_location("course_site", ROOT / "book" / "_ext" / "course_site.py")
 course_site = sys.modules["course_site"] = importlib.util.module_from_spec(_spec)
@@ -36,22 +38,6 @@ def test_every_page_loads_offline_without_errors(page, server, path):
     assert stray == [], f"{path} prints matplotlib return values: {stray[0][:80] if stray else ''}"
     for image in page.locator("main img").all():
         assert image.evaluate("img => img.complete && img.naturalWidth > 0"), f"broken image on {path}"
-
-
-# Every block of code or printed output: code cells, their outputs (text and HTML), folded
-# solutions (opened first) and the code blocks of plain pages such as the drawing page's console
-# example. Listed by its first line, so a failure says which blocks to fix.
-WIDE_BLOCKS = """() => {
-    document.querySelectorAll('main details').forEach(d => { d.open = true; });
-    const outputs = [...document.querySelectorAll('main div.cell_output > *')].filter(o => !o.querySelector('pre'));
-    return [...document.querySelectorAll('main pre'), ...outputs]
-        .filter(block => block.scrollWidth > block.clientWidth + 1)
-        .map(block => {
-            const lines = (block.innerText || block.textContent).split('\\n');
-            return {first: lines.find(line => line.trim()) || '', widest: Math.max(...lines.map(l => l.length)),
-                    kind: block.closest('.cell_output') ? 'output' : 'code'};
-        });
-}"""
 
 
 @pytest.mark.parametrize("path", toc_pages())
