@@ -151,7 +151,10 @@ def _with_outputs(nb: dict) -> dict:
     except KeyError as exc:
         raise RuntimeError("The English build's execution cache has no run of this page's code; "
                            "build the English edition first (make book does both, in order).") from exc
-    return json.loads(nbformat.writes(merged))
+    merged = json.loads(nbformat.writes(merged))
+    for cell, source in zip(merged["cells"], nb["cells"]):  # the cache keeps no ids: restore them
+        cell["id"] = source["id"]
+    return merged
 
 
 def localise(page: str, with_outputs: bool = True) -> tuple[dict, PageState]:
@@ -195,6 +198,16 @@ def localise_whole(page: str) -> tuple[str, PageState]:
     return english[:title_end] + "\n" + notice + english[title_end:], state
 
 
+def _notebook_links(text: str) -> str:
+    """Links to a MyST page that the edition writes as a notebook (the intro) point at the .ipynb."""
+    for page in pages():
+        name = Path(page).name
+        if name not in WHOLE_PAGES and source_of(page).suffix == ".md":
+            text = re.sub(rf"\]\({re.escape(name)}\.md(#[^)]*)?\)",
+                          lambda m, name=name: f"]({name}.ipynb{m.group(1) or ''})", text)
+    return text
+
+
 def write_edition(out: Path = OUT, with_outputs: bool = True) -> list[PageState]:
     """Write every Chinese page into ``out``; return each page's state (stale units listed)."""
     states = []
@@ -204,9 +217,12 @@ def write_edition(out: Path = OUT, with_outputs: bool = True) -> list[PageState]
             text, state = localise_whole(page)
             target = out / f"{name}.md"
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(text)
+            target.write_text(_notebook_links(text))
         else:
             nb, state = localise(page, with_outputs)
+            for cell in nb["cells"]:
+                if cell["cell_type"] == "markdown":
+                    cell["source"] = _notebook_links("".join(cell["source"]))
             target = out / f"{name}.ipynb"
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")

@@ -8,6 +8,53 @@
   if (!page || !window.lenet || !window.lenet.panel) return;
   const { Panel, paint, outline, format, range, count, upper, isMaps, units } = window.lenet.panel;
 
+  // --- the words the script writes: English, or 简体中文 on the Chinese edition (its pages are
+  // <html lang="zh-CN">); numbers, shapes and layer names (C1, S2, ...) are the same in both ----
+  const TEXT = {
+    en: {
+      sample: (index, label) => `MNIST test digit #${index}, a ${label}`,
+      maxPool: (L, n, size) => `${L}: ${count(n)} ${size}x${size} maps, after 2x2 max pooling`,
+      subsampling: (L, n, size) => `${L}: ${count(n)} ${size}x${size} maps, after 2x2 subsampling, squashed`,
+      tableI: (L, n, size) => `${L}: ${count(n)} ${size}x${size} feature maps, each from the S2 maps of Table I, squashed`,
+      featureMaps: (L, n, size, after) => `${L}: ${count(n)} ${size}x${size} feature maps, ${after}`,
+      units: (L, n, after) => `${L}: ${n} units, ${after}`,
+      squashed: "squashed",
+      afterReLU: "after ReLU",
+      chooseMap: (L) => `${L}: choose a map to see its units`,
+      map: (L, m, size) => `${L} map ${m} (${size}x${size})`,
+      strip: (L, n) => `${L}: ${n} units`,
+      outputs: "The ten outputs: choose one to see its arithmetic",
+      distances: "Distance from F6 to each digit's bitmap (the smallest wins)",
+      probabilities: "Probability of each digit (softmax of the ten logits)",
+      output: (d) => `output ${d}`,
+      blank: "Draw a digit in the box, or load one with the buttons.",
+      classicReads: (first, d1, second, d2) =>
+        `The 1998 LeNet-5 reads a ${first}: distance ${d1}, next closest ${second} at ${d2}.`,
+      reads: (digit, percent) => `LeNet-5 reads a ${digit} (${percent}%).`,
+    },
+    zh: {
+      sample: (index, label) => `MNIST 测试集中的数字 #${index}，是 ${label}`,
+      maxPool: (L, n, size) => `${L}：${n} 张 ${size}x${size} 特征图，经过 2x2 最大池化`,
+      subsampling: (L, n, size) => `${L}：${n} 张 ${size}x${size} 特征图，经过 2x2 下采样和压缩`,
+      tableI: (L, n, size) => `${L}：${n} 张 ${size}x${size} 特征图，各自读取表 I 所列的 S2 特征图，经过压缩`,
+      featureMaps: (L, n, size, after) => `${L}：${n} 张 ${size}x${size} 特征图，${after}`,
+      units: (L, n, after) => `${L}：${n} 个单元，${after}`,
+      squashed: "经过压缩",
+      afterReLU: "经过 ReLU",
+      chooseMap: (L) => `${L}：选择一张特征图，查看它的单元`,
+      map: (L, m, size) => `${L} 特征图 ${m}（${size}x${size}）`,
+      strip: (L, n) => `${L}：${n} 个单元`,
+      outputs: "10 个输出：选择一个，查看它的运算",
+      distances: "F6 到每个数字位图的距离（最小者胜出）",
+      probabilities: "每个数字的概率（10 个 logits 的 softmax）",
+      output: (d) => `输出 ${d}`,
+      blank: "在方框里写一个数字，或者用按钮载入一个。",
+      classicReads: (first, d1, second, d2) =>
+        `1998 年的 LeNet-5 认为是 ${first}：距离 ${d1}；其次是 ${second}，距离 ${d2}。`,
+      reads: (digit, percent) => `LeNet-5 认为是 ${digit}（${percent}%）。`,
+    },
+  }[(document.documentElement.lang || "").startsWith("zh") ? "zh" : "en"];
+
   const pad = document.getElementById("lenet-pad");
   const ctx = pad.getContext("2d", { willReadFrequently: true });
   const SIDE = pad.width;  // 280 canvas pixels; the stroke is about as thick as MNIST's pen
@@ -67,7 +114,7 @@
     const button = document.createElement("button");
     button.type = "button";
     button.textContent = String(sample.label);
-    button.title = `MNIST test digit #${sample.index}, a ${sample.label}`;
+    button.title = TEXT.sample(sample.index, sample.label);
     button.addEventListener("click", () => loadDigit(sample.pixels));
     samples.appendChild(button);
   }
@@ -105,13 +152,13 @@
 
   function heading(layer) {
     const [n, size] = layer.shape, L = upper(layer.name);
-    const after = classic() ? "squashed" : "after ReLU";
+    const after = classic() ? TEXT.squashed : TEXT.afterReLU;
     switch (layer.kind) {
-      case "MaxPool2d": return `${L}: ${count(n)} ${size}x${size} maps, after 2x2 max pooling`;
-      case "Subsampling": return `${L}: ${count(n)} ${size}x${size} maps, after 2x2 subsampling, squashed`;
-      case "PartialConv2d": return `${L}: ${count(n)} ${size}x${size} feature maps, each from the S2 maps of Table I, squashed`;
-      default: return isMaps(layer.shape) ? `${L}: ${count(n)} ${size}x${size} feature maps, ${after}`
-                                          : `${L}: ${units(layer.shape)} units, ${after}`;
+      case "MaxPool2d": return TEXT.maxPool(L, n, size);
+      case "Subsampling": return TEXT.subsampling(L, n, size);
+      case "PartialConv2d": return TEXT.tableI(L, n, size);
+      default: return isMaps(layer.shape) ? TEXT.featureMaps(L, n, size, after)
+                                          : TEXT.units(L, units(layer.shape), after);
     }
   }
 
@@ -131,16 +178,16 @@
       const title = el("h4");
       title.textContent = heading(layer);
       const group = el("div", isMaps(layer.shape) ? "lenet-maps" : "lenet-strips",
-                       { role: "group", "aria-label": `${upper(layer.name)}: choose a map to see its units` });
+                       { role: "group", "aria-label": TEXT.chooseMap(upper(layer.name)) });
       if (isMaps(layer.shape)) {
         const [maps, size] = layer.shape;
         for (let m = 0; m < maps; m++) {
-          const map = item("lenet-map", layer.name, m, `${upper(layer.name)} map ${m} (${size}x${size})`);
+          const map = item("lenet-map", layer.name, m, TEXT.map(upper(layer.name), m, size));
           map.style.setProperty("--side", size >= 14 ? "56px" : "36px");
           group.append(map);
         }
       } else {
-        group.append(item("lenet-strip", layer.name, 0, `${upper(layer.name)}: ${units(layer.shape)} units`));
+        group.append(item("lenet-strip", layer.name, 0, TEXT.strip(upper(layer.name), units(layer.shape))));
       }
       group.firstChild.tabIndex = 0;
       section.append(title, group);
@@ -151,14 +198,14 @@
   function buildBars() {
     bars.textContent = "";
     bars.setAttribute("role", "group");
-    bars.setAttribute("aria-label", "The ten outputs: choose one to see its arithmetic");
+    bars.setAttribute("aria-label", TEXT.outputs);
     document.getElementById("lenet-bars-title").textContent = classic()
-      ? "Distance from F6 to each digit's bitmap (the smallest wins)"
-      : "Probability of each digit (softmax of the ten logits)";
+      ? TEXT.distances
+      : TEXT.probabilities;
     const outputs = units(net.shape.output);
     for (let d = 0; d < outputs; d++) {
       const row = el("div", "lenet-bar", { role: "button", tabindex: d ? "-1" : "0", "data-layer": "output",
-                                           "data-map": String(d), "aria-label": `output ${d}` });
+                                           "data-map": String(d), "aria-label": TEXT.output(d) });
       row.innerHTML = `<span class="lenet-digit">${d}</span>` +
         (classic() ? '<canvas class="lenet-bitmap-small"></canvas>' : "") +
         '<span class="lenet-track"><span class="lenet-fill"></span></span><span class="lenet-value"></span>';
@@ -329,9 +376,9 @@
       });
       const order = [...result.penalties.keys()].sort((a, b) => result.penalties[a] - result.penalties[b]);
       document.getElementById("lenet-answer").textContent = blank
-        ? "Draw a digit in the box, or load one with the buttons."
-        : `The 1998 LeNet-5 reads a ${order[0]}: distance ${format(result.penalties[order[0]], 2)}, ` +
-          `next closest ${order[1]} at ${format(result.penalties[order[1]], 2)}.`;
+        ? TEXT.blank
+        : TEXT.classicReads(order[0], format(result.penalties[order[0]], 2),
+                            order[1], format(result.penalties[order[1]], 2));
       return;
     }
     rows.forEach((row, d) => {
@@ -341,8 +388,8 @@
       row.classList.toggle("lenet-winner", !blank && d === result.prediction);
     });
     document.getElementById("lenet-answer").textContent = blank
-      ? "Draw a digit in the box, or load one with the buttons."
-      : `LeNet-5 reads a ${result.prediction} (${(100 * result.probabilities[result.prediction]).toFixed(1)}%).`;
+      ? TEXT.blank
+      : TEXT.reads(result.prediction, (100 * result.probabilities[result.prediction]).toFixed(1));
   }
 
   // the selected unit: outlined where it sits, its receptive field on the input, the panel
