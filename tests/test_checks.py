@@ -287,7 +287,7 @@ CASES = [
      False, "make it 10x10"),
 
     (checks.check_lenet5, LeNet5(), True, "61,706 parameters"),
-    (checks.check_lenet5, Written(), True, "same function as LeNet5"),
+    (checks.check_lenet5, Written(), True, "LeNet5's outputs"),
     (checks.check_lenet5, Written(names=("conv2d1", "pool1", "conv2d2", "pool2", "fc1", "fc2", "fc3")), False,
      "no layer named c1, s2, c3, s4, f5, f6, output"),
     (checks.check_lenet5, Written(names=("c1", "s2", "c3", "s4", "fc5", "fc6", "output")), False, "no layer named f5, f6"),
