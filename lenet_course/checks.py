@@ -480,7 +480,7 @@ def check_flatten_size(fn: Callable[[int], int]) -> str:
 @_checker
 def check_softmax(fn: Callable[[torch.Tensor], torch.Tensor]) -> str:
     """Check ``fn(logits)``: (N, 10) scores -> probabilities along dim 1, against ``torch.softmax``,
-    large logits included. Used in the F5/F6/output chapter and the training-loop chapter."""
+    large logits included. Used in the F5/F6/output, feature hierarchy and innovations chapters."""
     _require_function(fn, "check_softmax(softmax)")
     g = torch.Generator().manual_seed(2)
     big = torch.zeros(2, 10)
@@ -546,7 +546,7 @@ def _field_size(layers: list[tuple[int, int]], jump_first: bool = False, use_jum
 @_checker
 def check_receptive_field(layer: str, answer: int) -> str:
     """Check a hand-computed receptive-field side (in input pixels) for one layer of :class:`LeNet5`.
-    Used in the receptive fields chapter."""
+    No chapter calls it at present; the receptive fields chapter uses :func:`check_receptive_field_size`."""
     value = _answer(answer, "number of pixels")
     fields = {f.name: f.size for f in shapes.receptive_fields(_reference(LeNet5))}
     if layer not in fields:
@@ -660,7 +660,7 @@ def check_train_step(fn: Callable[[nn.Module, torch.optim.Optimizer, torch.Tenso
 
     Two calls on a LeNet5 with ``SGD(lr=0.1)`` are compared with reference steps on an identical
     copy. The loss may come back as a float or a 0-d tensor (``loss.item()`` is the habit to keep).
-    Used in the training-loop chapter.
+    Used in the training-loop and training-fast chapters.
     """
     _require_function(fn, "check_train_step(train_step)")
     start = _reference(LeNet5)
@@ -782,7 +782,7 @@ def check_squash(fn: Callable[[torch.Tensor], torch.Tensor]) -> str:
 @_checker
 def check_output_size(fn: Callable[..., int]) -> str:
     """Check ``fn(size, kernel_size, stride=1, padding=0)`` against the output-size rule. Used in the
-    PyTorch implementation chapter."""
+    data flow chapter."""
     _require_function(fn, "check_output_size(output_size)")
     cases = [(32, 5, 1, 0), (28, 2, 2, 0), (14, 5, 1, 0), (10, 2, 2, 0), (28, 5, 1, 2), (32, 3, 2, 1), (7, 7, 1, 0),
              (9, 3, 2, 0)]
@@ -812,7 +812,7 @@ def check_output_size(fn: Callable[..., int]) -> str:
 @_checker
 def check_parameter_count(layer: str, answer: int) -> str:
     """Check a hand-computed parameter count for one layer of :class:`LeNet5` (``"c1"``, ``"f5"``, ...).
-    Used in the PyTorch implementation chapter."""
+    Used in the history chapter and the PyTorch implementation chapter."""
     value = _answer(answer, "count")
     model = _reference(LeNet5)
     names = [name for name, _ in model.named_children()]
@@ -835,10 +835,52 @@ def check_parameter_count(layer: str, answer: int) -> str:
     raise _NotYet(f"{value:,g} is not the parameter count of {layer}: {hint}.")
 
 
+def _confusion(y_true: torch.Tensor, y_pred: torch.Tensor) -> torch.Tensor:
+    """(10, 10) counts: row i, column j is how many images of digit i were predicted as j."""
+    return torch.bincount(10 * y_true + y_pred, minlength=100).reshape(10, 10)
+
+
+@_checker
+def check_confusion_matrix(fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> str:
+    """Check ``fn(y_true, y_pred)``: two (N,) int64 tensors of digits -> the (10, 10) confusion matrix of counts,
+    row = true digit, column = predicted digit. Used in the PyTorch implementation chapter."""
+    _require_function(fn, "check_confusion_matrix(confusion_matrix)")
+    g = torch.Generator().manual_seed(5)
+    y = torch.randint(0, 10, (300,), generator=g)
+    wrong = torch.rand(300, generator=g) < 0.2  # about one in five predictions is wrong
+    cases = [("300 digits", y, torch.where(wrong, torch.randint(0, 10, (300,), generator=g), y)),
+             ("digits 0-6 only", y[y < 7], (y[y < 7] + 1) % 7),  # 7, 8 and 9 never occur
+             ("one pair, 5 times", torch.full((5,), 3), torch.full((5,), 5)),
+             ("one image", torch.tensor([9]), torch.tensor([4]))]
+    got, expected = [], []
+    for label, y_true, y_pred in cases:
+        call = f"{_name(fn)}({label})"
+        out = _tensor(_call(fn, call, y_true.clone(), y_pred.clone()), call)
+        if tuple(out.shape) != (10, 10):
+            side = 1 + int(max(y_true.max(), y_pred.max()))
+            cause = (f"sized from the largest digit present ({side - 1}): make it 10x10 whatever the labels"
+                     if tuple(out.shape) == (side, side) else "one row per true digit and one column per prediction")
+            raise _NotYet(f"{call} has shape {_shape(out)}, expected (10, 10): {cause}.")
+        got.append(out)
+        expected.append(_confusion(y_true, y_pred).double())
+    if _same(got, expected):
+        return f"your matrix matches on all {len(cases)} cases, absent digits and repeated pairs included."
+    diagnosis = _matching(got, [
+        ([e.T for e in expected], "rows and columns swapped: row i counts the images whose true digit is i, "
+         "column j those predicted as j."),
+        ([(e > 0).double() for e in expected], "each (true, predicted) pair is counted at most once: "
+         "m[y_true, y_pred] += 1 does not add repeated pairs up; loop over the pairs, or use torch.bincount."),
+    ])
+    i = next(i for i, (a, e) in enumerate(zip(got, expected)) if not _same(a, e))
+    raise _NotYet(diagnosis or f"{_name(fn)}({cases[i][0]}) differs from the counts: add 1 at row y_true[k], "
+                               "column y_pred[k] for every image k.")
+
+
 @_checker
 def check_lenet5(model: nn.Module) -> str:
-    """Check that a learner's LeNet-5 maps (N, 1, 32, 32) to (N, 10) with the article's parameter count.
-    Used in the PyTorch implementation chapter."""
+    """Check a learner's LeNet-5: (N, 1, 32, 32) -> (N, 10), the article's parameter count, the paper's layer
+    names (``c1, s2, c3, s4, f5, f6, output``) with the right shapes, and, with :class:`LeNet5`'s weights copied
+    in, the same outputs (so every ReLU is in place). Used in the PyTorch implementation chapter."""
     if model is None or model is Ellipsis:
         raise _NotYet(f"the model is still the stub ({model!r}): build it, then run this cell again.")
     if isinstance(model, type):
@@ -858,4 +900,61 @@ def check_lenet5(model: nn.Module) -> str:
     if params != expected_params:
         raise _NotYet(f"{params:,} parameters, expected {expected_params:,}; compare each layer's size with the "
                       "article's (checks.check_parameter_count helps layer by layer).")
-    return f"output (N, 10) and {params:,} parameters, as in the article."
+    reference = _reference(LeNet5)
+    names = [name for name, _ in reference.named_children()]  # the paper's: c1, s2, c3, s4, f5, f6, output
+    children = dict(model.named_children())
+    missing = [name for name in names if name not in children]
+    if missing:
+        raise _NotYet(f"no layer named {', '.join(missing)}: give the layers the paper's names (self.c1 = "
+                      f"nn.Conv2d(...), and so on); found {', '.join(children) or 'none'}.")
+    for name in names:
+        shapes_got = [tuple(p.shape) for p in children[name].parameters()]
+        shapes_expected = [tuple(p.shape) for p in getattr(reference, name).parameters()]
+        if shapes_got != shapes_expected:
+            raise _NotYet(f"{name} has parameters of shapes {shapes_got}, expected {shapes_expected}: "
+                          "check which layer each name holds.")
+    mine = copy.deepcopy(model).cpu().eval()
+    mine.load_state_dict(reference.state_dict())  # the same weights, so the same function if forward is right
+    x = 3 * torch.randn(16, 1, 32, 32, generator=torch.Generator().manual_seed(6))
+    with torch.no_grad():
+        got, expected = _call(mine, call, x.clone()), reference(x)
+        if _same(got, expected, 1e-4):
+            return f"output (N, 10), {params:,} parameters, the paper's layer names, LeNet5's outputs."
+        diagnosis = _lenet_diagnosis(reference, x, got)
+    raise _NotYet(diagnosis or f"with LeNet5's weights copied in, your forward differs from it by up to "
+                               f"{(got - expected).abs().max().item():.3g}: the order is c1, ReLU, s2, c3, ReLU, s4, "
+                               "flatten, f5, ReLU, f6, ReLU, output.")
+
+
+_ACTIVATED = ("c1", "c3", "f5", "f6")  # the layers LeNet5 follows with a ReLU
+
+
+def _lenet_variant(ref: LeNet5, x: torch.Tensor, missing: tuple[str, ...] = (), relu_output: bool = False,
+                   pool: Callable[..., torch.Tensor] = F.max_pool2d,
+                   act: Callable[[torch.Tensor], torch.Tensor] = torch.relu) -> torch.Tensor:
+    """LeNet5's forward with ``ref``'s weights and one usual slip: no ReLU after the layers in ``missing``,
+    a ReLU on the logits, another pooling or another activation."""
+    def a(name: str, t: torch.Tensor) -> torch.Tensor:
+        return t if name in missing else act(t)
+    x = pool(a("c1", ref.c1(x)), 2)  # (N, 6, 14, 14)
+    x = pool(a("c3", ref.c3(x)), 2)  # (N, 16, 5, 5)
+    x = a("f6", ref.f6(a("f5", ref.f5(torch.flatten(x, 1)))))  # (N, 84)
+    x = ref.output(x)  # (N, 10)
+    return torch.relu(x) if relu_output else x
+
+
+def _lenet_diagnosis(ref: LeNet5, x: torch.Tensor, got: torch.Tensor) -> str | None:
+    """The one line for a learner's LeNet-5 whose outputs ``got`` match a usual slip, or None."""
+    subsets = [tuple(n for i, n in enumerate(_ACTIVATED) if mask >> i & 1) for mask in range(1, 16)]
+    for missing in subsets:
+        if _same(got, _lenet_variant(ref, x, missing), 1e-4):
+            where = "any layer" if len(missing) == len(_ACTIVATED) else " and ".join(missing)
+            return (f"no ReLU after {where}: apply F.relu to the output of c1 (or s2), c3 (or s4), f5 and f6; "
+                    "without it two layers in a row are just one linear map.")
+    if _same(got, _lenet_variant(ref, x, relu_output=True), 1e-4):
+        return "the logits go through a ReLU: return self.output(x) as it is; scores may be negative."
+    if _same(got, _lenet_variant(ref, x, pool=F.avg_pool2d), 1e-4):
+        return "s2 and s4 average each 2x2 block: here they take the maximum (nn.MaxPool2d(2))."
+    if _same(got, _lenet_variant(ref, x, act=torch.tanh), 1e-4) or _same(got, _lenet_variant(ref, x, act=torch.sigmoid), 1e-4):
+        return "a tanh or sigmoid where the article uses ReLU: apply F.relu after c1, c3, f5 and f6."
+    return None

@@ -149,6 +149,39 @@ class HalfWritten(nn.Module):
         raise NotImplementedError
 
 
+class Written(nn.Module):
+    """A LeNet-5 as a learner writes it: ``names`` for the seven layers, a ReLU after each layer in ``relu``."""
+
+    def __init__(self, names=("c1", "s2", "c3", "s4", "f5", "f6", "output"), relu=("c1", "c3", "f5", "f6")):
+        super().__init__()
+        self.names, self.relu = names, relu
+        layers = [nn.Conv2d(1, 6, 5), nn.MaxPool2d(2), nn.Conv2d(6, 16, 5), nn.MaxPool2d(2),
+                  nn.Linear(400, 120), nn.Linear(120, 84), nn.Linear(84, 10)]
+        for name, layer in zip(names, layers):
+            setattr(self, name, layer)
+
+    def forward(self, x):
+        c1, s2, c3, s4, f5, f6, output = (getattr(self, name) for name in self.names)
+        act = {name: (torch.relu if name in self.relu else (lambda t: t)) for name in ("c1", "c3", "f5", "f6")}
+        x = s4(act["c3"](c3(s2(act["c1"](c1(x))))))
+        x = act["f6"](f6(act["f5"](f5(torch.flatten(x, 1)))))
+        return output(x)
+
+
+def confusion_matrix(y_true, y_pred):
+    matrix = torch.zeros(10, 10, dtype=torch.long)
+    for t, p in zip(y_true.tolist(), y_pred.tolist()):
+        matrix[t, p] += 1
+    return matrix
+
+
+def confusion_matrix_fancy(y_true, y_pred):
+    """The usual slip: a repeated (true, predicted) pair is counted once."""
+    matrix = np.zeros((10, 10))
+    matrix[y_true.numpy(), y_pred.numpy()] += 1
+    return matrix
+
+
 CASES = [
     # check, answer, accepted, key phrase of the printed line
     (checks.check_gradient, grad_right, True, "agrees with autograd"),
@@ -245,7 +278,23 @@ CASES = [
     (checks.check_output_size, lambda n, k, stride=1, padding=0: (n - k) // stride + 1, False, "ignored padding"),
     (checks.check_output_size, lambda n, k: n - k + 1, False, "unexpected keyword argument 'stride'"),
 
+    (checks.check_confusion_matrix, confusion_matrix, True, "repeated pairs included"),
+    (checks.check_confusion_matrix, lambda t, p: torch.bincount(10 * t + p, minlength=100).reshape(10, 10), True, "matches"),
+    (checks.check_confusion_matrix, stub, False, "still the stub"),
+    (checks.check_confusion_matrix, lambda t, p: confusion_matrix(t, p).T, False, "rows and columns swapped"),
+    (checks.check_confusion_matrix, confusion_matrix_fancy, False, "counted at most once"),
+    (checks.check_confusion_matrix, lambda t, p: confusion_matrix(t, p)[:1 + max(t.max(), p.max()), :1 + max(t.max(), p.max())],
+     False, "make it 10x10"),
+
     (checks.check_lenet5, LeNet5(), True, "61,706 parameters"),
+    (checks.check_lenet5, Written(), True, "LeNet5's outputs"),
+    (checks.check_lenet5, Written(names=("conv2d1", "pool1", "conv2d2", "pool2", "fc1", "fc2", "fc3")), False,
+     "no layer named c1, s2, c3, s4, f5, f6, output"),
+    (checks.check_lenet5, Written(names=("c1", "s2", "c3", "s4", "fc5", "fc6", "output")), False, "no layer named f5, f6"),
+    (checks.check_lenet5, Written(names=("c1", "s2", "c3", "s4", "f6", "f5", "output")), False, "f5 has parameters of shapes"),
+    (checks.check_lenet5, Written(relu=()), False, "no ReLU after any layer"),
+    (checks.check_lenet5, Written(relu=("c1", "c3", "f6")), False, "no ReLU after f5"),
+    (checks.check_lenet5, Written(relu=("c1", "f5")), False, "no ReLU after c3 and f6"),
     (checks.check_lenet5, HalfWritten(), False, "`HalfWritten` is still the stub"),
     (checks.check_lenet5, ..., False, "still the stub"),
     (checks.check_lenet5, LeNet5, False, "pass an instance"),
@@ -291,7 +340,7 @@ def test_value_checker_verdict(check, args, accepted, phrase, capsys):
     assert phrase in lines[0]
 
 
-CHECKERS = [checks.check_gradient, checks.check_normalise, checks.check_convolve, checks.check_max_pool,
+CHECKERS = [checks.check_confusion_matrix, checks.check_gradient, checks.check_normalise, checks.check_convolve, checks.check_max_pool,
             checks.check_c3_parameters, checks.check_flatten_size, checks.check_softmax,
             checks.check_shared_parameters, checks.check_train_step, checks.check_shift, checks.check_squash,
             checks.check_receptive_field_size, checks.check_output_size, checks.check_lenet5]
