@@ -776,6 +776,45 @@ def check_squash(fn: Callable[[torch.Tensor], torch.Tensor]) -> str:
     raise _NotYet(diagnosis or "the values differ from f(a) = 1.7159 tanh(2a/3); check f(1) == 1.")
 
 
+@_checker
+def check_sdlm_step(fn: Callable[..., torch.Tensor]) -> str:
+    """Check ``fn(w, grad, h, lr, mu)``: one step of the paper's stochastic diagonal Levenberg-Marquardt
+    method (its Appendix C), the new weights ``w - lr / (mu + h) * grad`` element by element, for
+    tensors ``w``, ``grad`` and ``h`` (h >= 0) of one shape. Used in the 1998 chapter."""
+    _require_function(fn, "check_sdlm_step(sdlm_step)")
+    g = torch.Generator().manual_seed(5)
+    cases = []
+    for shape, lr, mu in (((4,), 0.1, 0.02), ((2, 3, 5), 0.5, 1.0), ((3, 1, 2, 2), 1.0, 0.3)):
+        w, grad = torch.randn(shape, generator=g), torch.randn(shape, generator=g)
+        h = 2 * torch.rand(shape, generator=g)  # curvature estimates, never negative
+        cases.append((w, grad, h, lr, mu))
+    got = []
+    for w, grad, h, lr, mu in cases:
+        call = f"{_name(fn)}(w, grad, h of shape {_shape(w)}, lr={lr}, mu={mu})"
+        out = _tensor(_call(fn, call, w.clone(), grad.clone(), h.clone(), lr, mu), call)
+        if out.shape != w.shape:
+            raise _NotYet(f"{call} has shape {_shape(out)}, expected {_shape(w)}: one new value per weight.")
+        got.append(out)
+    xs = [(w.double(), grad.double(), h.double(), lr, mu) for w, grad, h, lr, mu in cases]
+    if _same(got, [w - lr / (mu + h) * grad for w, grad, h, lr, mu in xs]):
+        return "your step matches w - lr / (mu + h) * grad for every shape tried."
+    diagnosis = _matching(got, [
+        ([lr / (mu + h) * grad for w, grad, h, lr, mu in xs],
+         "returned the step itself: return the new weights, w minus the step."),
+        ([w + lr / (mu + h) * grad for w, grad, h, lr, mu in xs],
+         "stepped uphill: subtract the step, w - lr / (mu + h) * grad."),
+        ([w - lr / h * grad for w, grad, h, lr, mu in xs],
+         "forgot mu: divide by mu + h, which keeps the step finite where h is near 0."),
+        ([w - lr * (mu + h) * grad for w, grad, h, lr, mu in xs],
+         "multiplied by mu + h: divide by it, so steep directions get small steps."),
+        ([w - (lr / mu + h) * grad for w, grad, h, lr, mu in xs],
+         "lr / mu + h divides lr by mu alone: write lr / (mu + h)."),
+        ([w - lr * grad for w, grad, h, lr, mu in xs],
+         "ignored h: that is plain gradient descent; divide lr by mu + h."),
+    ])
+    raise _NotYet(diagnosis or "the new weights differ from w - lr / (mu + h) * grad.")
+
+
 # --- the PyTorch implementation chapter --------------------------------------------------------
 
 
