@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from . import classic, data, shapes
+from . import augment, classic, data, inputs, shapes
 from .models import LeNet5, flatten_features
 
 P = ParamSpec("P")
@@ -185,6 +185,12 @@ def _same(got: Any, expected: Any, tol: float = 1e-5) -> bool:
     return got.shape == expected.shape and bool(np.allclose(got, expected, rtol=tol, atol=tol))
 
 
+def _first_difference(got: list[Any], expected: list[Any], exact: bool = False) -> int:
+    """The index of the first case where ``got`` differs from ``expected`` (exactly, or beyond
+    :func:`_same`'s tolerance); the caller has already found that one does."""
+    return next(i for i, (g, e) in enumerate(zip(got, expected)) if (g != e if exact else not _same(g, e)))
+
+
 def _matching(got: list[Any], candidates: list[tuple[list[Any], str]], tol: float = 1e-5) -> str | None:
     """The message of the first wrong answer that reproduces every one of the learner's outputs."""
     for outputs, message in candidates:
@@ -228,14 +234,15 @@ def check_gradient(grad_fn: Callable[[float, float, float], float]) -> str:
     diagnosis = _matching(got, [
         ([-g for g in expected], "wrong sign: the derivative is 2 (w*x - y) x; check you wrote w*x - y, not y - w*x."),
         ([g / 2 for g in expected], "missing the factor 2: the derivative of u**2 is 2u (times du/dw)."),
-        ([2 * r for r in residual], "forgot the factor x: by the chain rule, d(w*x - y)/dw = x multiplies 2 (w*x - y)."),
+        ([2 * r for r in residual],
+         "forgot the factor x: by the chain rule, d(w*x - y)/dw = x multiplies 2 (w*x - y)."),
         (residual, "forgot both the factor 2 and the factor x: the derivative is 2 (w*x - y) x."),
         ([2 * r * w for r, (w, _, _) in zip(residual, cases)], "that is d/dx (it has w where x belongs); "
          "differentiate with respect to w: 2 (w*x - y) x."),
     ])
     if diagnosis:
         raise _NotYet(diagnosis)
-    i = next(i for i, (g, e) in enumerate(zip(got, expected)) if not _same(g, e))
+    i = _first_difference(got, expected)
     w, x, y = cases[i]
     raise _NotYet(f"{_name(grad_fn)}({w}, {x}, {y}) returned {got[i]:g}, autograd gives {expected[i]:g}; "
                   "the derivative is 2 (w*x - y) x.")
@@ -259,7 +266,7 @@ def check_normalise(fn: Callable[[torch.Tensor], torch.Tensor]) -> str:
     The reference is :func:`lenet_course.data.prepare_images`. Used in the input chapter.
     """
     _require_function(fn, "check_normalise(normalise)")
-    mean, std, pad = data.MNIST_MEAN, data.MNIST_STD, data.PAD
+    mean, std, pad = inputs.MNIST_MEAN, inputs.MNIST_STD, inputs.PAD
     for n, seed in ((3, 0), (1, 1), (5, 2)):
         images = _digits(n, seed)
         call = f"{_name(fn)}(uint8 images of shape {_shape(images)})"
@@ -288,10 +295,10 @@ def check_normalise(fn: Callable[[torch.Tensor], torch.Tensor]) -> str:
             value = got[border].mean().item()
             if abs(value) < 1e-6:
                 raise _NotYet("the border is 0: you padded after normalising, with 0 instead of the background "
-                              f"({data.BACKGROUND:.4f}); pad the raw pixels first (0 is black there), or pad with "
-                              "lenet_course.data.BACKGROUND.")
+                              f"({inputs.BACKGROUND:.4f}); pad the raw pixels first (0 is black there), or pad with "
+                              "lenet_course.inputs.BACKGROUND.")
             raise _NotYet(f"the digit is right but the border is {value:.4f}, not the background "
-                          f"({data.BACKGROUND:.4f}): pad with black before normalising.")
+                          f"({inputs.BACKGROUND:.4f}): pad with black before normalising.")
         diagnosis = _matching([got], [
             ([(raw - mean) / std], "forgot to divide by 255: scale the pixels to [0, 1] before subtracting the mean."),
             ([raw / 255], "forgot to normalise: subtract MNIST_MEAN and divide by MNIST_STD after dividing by 255."),
@@ -302,7 +309,7 @@ def check_normalise(fn: Callable[[torch.Tensor], torch.Tensor]) -> str:
         raise _NotYet(diagnosis or f"{call} differs from prepare_images by up to "
                                    f"{(got - expected).abs().max().item():.3g}; pad, divide by 255, then subtract "
                                    "MNIST_MEAN and divide by MNIST_STD.")
-    return "your images match lenet_course.data.prepare_images: padded to 32x32 and normalised."
+    return "your images match data.prepare_images: padded to 32x32 and normalised."
 
 
 # --- the C1 chapter ----------------------------------------------------------------------------
@@ -443,7 +450,7 @@ def check_c3_parameters(fn: Callable[[tuple[tuple[int, ...], ...]], int]) -> str
         ([sum(r) + len(r) for r in reads], "one weight per connection: each connection is a whole 5x5 kernel "
          "(25 weights)."),
     ])
-    i = next(i for i, (g, e) in enumerate(zip(got, expected)) if g != e)
+    i = _first_difference(got, expected, exact=True)
     raise _NotYet(diagnosis or f"{got[i]:,} for table {tables[i]!r}, expected {expected[i]:,}: "
                                "add len(inputs) * 25 + 1 over the maps.")
 
@@ -467,7 +474,7 @@ def check_flatten_size(fn: Callable[[int], int]) -> str:
         ([s * s for s in sides], "forgot to multiply by the 16 maps of S4."),
         ([6 * s * s for s in sides], "multiplied by 6 maps: S4 has the 16 maps of C3."),
     ])
-    i = next(i for i, (g, e) in enumerate(zip(got, expected)) if g != e)
+    i = _first_difference(got, expected, exact=True)
     if diagnosis is None and got[i] != int(got[i]):
         diagnosis = f"{_name(fn)}({sizes[i]}) returned {got[i]}: use // when halving (pooling rounds down)."
     raise _NotYet(diagnosis or f"{_name(fn)}({sizes[i]}) returned {got[i]:g}, expected {expected[i]}; chain C1, S2, "
@@ -525,8 +532,7 @@ def _lenet_windows() -> list[tuple[str, int, int]]:
     windows = []
     for name, module in _reference(LeNet5).named_children():
         if isinstance(module, (nn.Conv2d, nn.MaxPool2d)):
-            kernel = module.kernel_size if isinstance(module.kernel_size, int) else module.kernel_size[0]
-            stride = module.stride if isinstance(module.stride, int) else module.stride[0]
+            kernel, stride = shapes.side_of(module.kernel_size), shapes.side_of(module.stride)
             windows.append((name, kernel, stride))
     return windows
 
@@ -541,30 +547,6 @@ def _field_size(layers: list[tuple[int, int]], jump_first: bool = False, use_jum
         if not jump_first:
             jump *= s
     return size
-
-
-@_checker
-def check_receptive_field(layer: str, answer: int) -> str:
-    """Check a hand-computed receptive-field side (in input pixels) for one layer of :class:`LeNet5`.
-    No chapter calls it at present; the receptive fields chapter uses :func:`check_receptive_field_size`."""
-    value = _answer(answer, "number of pixels")
-    fields = {f.name: f.size for f in shapes.receptive_fields(_reference(LeNet5))}
-    if layer not in fields:
-        raise _NotYet(f"{layer!r} is not a layer of LeNet5; try one of {list(fields)}.")
-    if value == fields[layer]:
-        return f"each {layer} unit sees {fields[layer]}x{fields[layer]} input pixels."
-    windows = _lenet_windows()
-    names = [name for name, _, _ in windows]
-    hint = "add (kernel - 1) x jump for each layer on the way, the jump being the product of the strides below"
-    if layer in names:
-        below = [(k, s) for _, k, s in windows[: names.index(layer) + 1]]
-        if value == _field_size(below, use_jump=False):
-            hint = "forgot the jump: above a stride-2 layer each step of the kernel moves further in the input"
-        elif value == _field_size(below, jump_first=True):
-            hint = "a layer's own stride only spreads the layers above it: grow the size first, then multiply the jump"
-    if abs(value - fields[layer]) == 1:
-        hint = "off by one: start from 1 pixel and add (kernel - 1) x jump for each layer"
-    raise _NotYet(f"{value:g} is not the receptive field of {layer}: {hint}.")
 
 
 @_checker
@@ -591,9 +573,10 @@ def check_receptive_field_size(fn: Callable[[list[tuple[int, int]]], int]) -> st
         ([_field_size(layers, jump_first=True) for layers, _ in stacks], "multiplied the jump before growing the "
          "size: a layer's own stride only spreads the layers above it."),
         ([e - 1 for e in expected], "off by one (one short): start from size 1, a single pixel."),
-        ([e + 1 for e in expected], "off by one (one too many): start from size 1 and add (k - 1) x jump, not k x jump."),
+        ([e + 1 for e in expected],
+         "off by one (one too many): start from size 1 and add (k - 1) x jump, not k x jump."),
     ])
-    i = next(i for i, (g, e) in enumerate(zip(got, expected)) if g != e)
+    i = _first_difference(got, expected, exact=True)
     raise _NotYet(diagnosis or f"{_name(fn)}({stacks[i][0]}) returned {got[i]}, expected {expected[i]}: "
                                "size += (k - 1) * jump, then jump *= s.")
 
@@ -629,7 +612,7 @@ def check_shared_parameters(fn: Callable[[int, int, int, int, bool], int]) -> st
         ([s if sh else w * p + o for s, w, p, (_, o, _, _, sh) in zip(shared_count, weights, positions, cases)],
          "without sharing each position also has its own bias: out_maps x out_size**2 x (in_maps x k x k + 1)."),
     ])
-    i = next(i for i, (g, e) in enumerate(zip(got, expected)) if g != e)
+    i = _first_difference(got, expected, exact=True)
     raise _NotYet(diagnosis or f"{_name(fn)}{cases[i]} returned {got[i]:,}, expected {expected[i]:,}.")
 
 
@@ -711,11 +694,11 @@ def check_train_step(fn: Callable[[nn.Module, torch.optim.Optimizer, torch.Tenso
 def check_shift(fn: Callable[[torch.Tensor, int, int], torch.Tensor]) -> str:
     """Check ``fn(X, dy, dx)``: every image of X (N, 1, H, W) moved down by dy and right by dx whole
     pixels, the uncovered border filled with the background; reference
-    :func:`lenet_course.data.translate`. Used in the distortions chapter."""
+    :func:`lenet_course.augment.translate`. Used in the distortions chapter."""
     _require_function(fn, "check_shift(shift)")
     g = torch.Generator().manual_seed(3)
     X = torch.randn(3, 1, 8, 6, generator=g)  # a batch of non-square images, negative values included
-    bg = data.BACKGROUND
+    bg = inputs.BACKGROUND
     got, cases = [], [(1, 2), (-2, 1), (0, -3), (3, 0), (-1, -2)]
     for dy, dx in cases:
         call = f"{_name(fn)}(X of shape {_shape(X)}, dy={dy}, dx={dx})"
@@ -725,24 +708,26 @@ def check_shift(fn: Callable[[torch.Tensor, int, int], torch.Tensor]) -> str:
                           "is lost, and the uncovered border is filled with the background.")
         got.append(out)
     x = X.double()
-    expected = [data.translate(x, dy, dx) for dy, dx in cases]
+    expected = [augment.translate(x, dy, dx) for dy, dx in cases]
     if _same(got, expected):
-        return f"your shift matches lenet_course.data.translate on all {len(cases)} shifts, in every direction."
-    border = [data.translate(torch.zeros_like(x), dy, dx) != 0 for dy, dx in cases]
+        return f"your shift matches lenet_course.augment.translate on all {len(cases)} shifts, in every direction."
+    border = [augment.translate(torch.zeros_like(x), dy, dx) != 0 for dy, dx in cases]
     diagnosis = _matching(got, [
         ([e.masked_fill(b, 0.0) for e, b in zip(expected, border)], "filled with 0 instead of the background: "
-         f"after normalising, black is lenet_course.data.BACKGROUND ({bg:.4f}); 0 is mid-grey."),
-        ([data.translate(x, -dy, -dx) for dy, dx in cases], "moved the wrong way: positive dy moves down and "
+         f"after normalising, black is lenet_course.inputs.BACKGROUND ({bg:.4f}); 0 is mid-grey."),
+        ([augment.translate(x, -dy, -dx) for dy, dx in cases], "moved the wrong way: positive dy moves down and "
          "positive dx moves right."),
-        ([data.translate(x, dx, dy) for dy, dx in cases], "swapped dy and dx: dy moves rows (dim -2), dx columns (dim -1)."),
+        ([augment.translate(x, dx, dy) for dy, dx in cases],
+         "swapped dy and dx: dy moves rows (dim -2), dx columns (dim -1)."),
         ([torch.roll(x, (dy, dx), dims=(-2, -1)) for dy, dx in cases], "wrapped around (torch.roll): pixels that "
          "leave one edge must be lost, and the uncovered border filled with the background."),
         ([torch.roll(x, (-dy, -dx), dims=(-2, -1)) for dy, dx in cases], "wrapped around (torch.roll), and the "
          "wrong way: positive dy moves down; what leaves the frame is lost, the border filled with the background."),
     ])
-    i = next(i for i, (a, e) in enumerate(zip(got, expected)) if not _same(a, e))
+    i = _first_difference(got, expected)
     raise _NotYet(diagnosis or f"{_name(fn)}(X, dy={cases[i][0]}, dx={cases[i][1]}) differs from "
-                               "lenet_course.data.translate: move down by dy, right by dx, fill with the background.")
+                               "lenet_course.augment.translate: move down by dy, right by dx, "
+                               "fill with the background.")
 
 
 # --- the 1998 network chapter ------------------------------------------------------------------
@@ -754,7 +739,8 @@ def check_squash(fn: Callable[[torch.Tensor], torch.Tensor]) -> str:
     tensors of any shape; reference :func:`lenet_course.classic.squash`. Used in the 1998 chapter."""
     _require_function(fn, "check_squash(squash)")
     g = torch.Generator().manual_seed(4)
-    cases = [torch.linspace(-3.0, 3.0, 13), torch.randn(2, 3, 4, 5, generator=g), torch.tensor([-10.0, -1.0, 1.0, 10.0])]
+    cases = [torch.linspace(-3.0, 3.0, 13), torch.randn(2, 3, 4, 5, generator=g),
+             torch.tensor([-10.0, -1.0, 1.0, 10.0])]
     got = []
     for a in cases:
         call = f"{_name(fn)}(a of shape {_shape(a)})"
@@ -821,7 +807,7 @@ def check_sdlm_step(fn: Callable[..., torch.Tensor]) -> str:
 @_checker
 def check_output_size(fn: Callable[..., int]) -> str:
     """Check ``fn(size, kernel_size, stride=1, padding=0)`` against the output-size rule. Used in the
-    data flow chapter."""
+    data-flow chapter."""
     _require_function(fn, "check_output_size(output_size)")
     cases = [(32, 5, 1, 0), (28, 2, 2, 0), (14, 5, 1, 0), (10, 2, 2, 0), (28, 5, 1, 2), (32, 3, 2, 1), (7, 7, 1, 0),
              (9, 3, 2, 0)]
@@ -842,7 +828,7 @@ def check_output_size(fn: Callable[..., int]) -> str:
         ([(n - k) // s + 1 for n, k, s, p in cases], "ignored padding: it adds to both sides, size + 2*padding."),
         ([(n + p - k) // s + 1 for n, k, s, p in cases], "padding is added on both sides: size + 2*padding."),
     ])
-    i = next(i for i, (g, e) in enumerate(zip(got, expected)) if g != e)
+    i = _first_difference(got, expected, exact=True)
     n, k, s, p = cases[i]
     raise _NotYet(diagnosis or f"{_name(fn)}({n}, {k}, stride={s}, padding={p}) returned {got[i]:g}, expected "
                                f"{expected[i]}; remember (size + 2*padding - kernel_size) // stride + 1.")
@@ -910,7 +896,7 @@ def check_confusion_matrix(fn: Callable[[torch.Tensor, torch.Tensor], torch.Tens
         ([(e > 0).double() for e in expected], "each (true, predicted) pair is counted at most once: "
          "m[y_true, y_pred] += 1 does not add repeated pairs up; loop over the pairs, or use torch.bincount."),
     ])
-    i = next(i for i, (a, e) in enumerate(zip(got, expected)) if not _same(a, e))
+    i = _first_difference(got, expected)
     raise _NotYet(diagnosis or f"{_name(fn)}({cases[i][0]}) differs from the counts: add 1 at row y_true[k], "
                                "column y_pred[k] for every image k.")
 
@@ -994,6 +980,11 @@ def _lenet_diagnosis(ref: LeNet5, x: torch.Tensor, got: torch.Tensor) -> str | N
         return "the logits go through a ReLU: return self.output(x) as it is; scores may be negative."
     if _same(got, _lenet_variant(ref, x, pool=F.avg_pool2d), 1e-4):
         return "s2 and s4 average each 2x2 block: here they take the maximum (nn.MaxPool2d(2))."
-    if _same(got, _lenet_variant(ref, x, act=torch.tanh), 1e-4) or _same(got, _lenet_variant(ref, x, act=torch.sigmoid), 1e-4):
+    if any(_same(got, _lenet_variant(ref, x, act=act), 1e-4) for act in (torch.tanh, torch.sigmoid)):
         return "a tanh or sigmoid where the article uses ReLU: apply F.relu after c1, c3, f5 and f6."
     return None
+
+
+# Every checker, by name: derived, so that a new checker is listed (and tested) without a second edit.
+CHECKERS: dict[str, Callable[..., Verdict]] = {
+    name: fn for name, fn in sorted(globals().items()) if name.startswith("check_") and callable(fn)}

@@ -1,8 +1,14 @@
+
 """Every checker accepts a right answer, answers an untouched stub kindly, and names the usual mistakes.
 
 Each answer below is written the way a learner would write it; each case asserts the verdict,
 that exactly one line was printed, and a key phrase of that line.
 """
+
+import inspect
+import json
+import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,7 +17,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from lenet_course import checks
-from lenet_course.data import BACKGROUND, MNIST_MEAN, MNIST_STD
+from lenet_course.inputs import BACKGROUND, MNIST_MEAN, MNIST_STD
 from lenet_course.models import LeNet5
 
 
@@ -243,13 +249,15 @@ CASES = [
 
     (checks.check_train_step, train_step, True, "match the reference"),
     (checks.check_train_step, stub, False, "still the stub"),
-    (checks.check_train_step, lambda m, o, X, y: train_step(m, o, X, y, zero=False), False, "forgot optimizer.zero_grad()"),
+    (checks.check_train_step, lambda m, o, X, y: train_step(m, o, X, y, zero=False), False,
+     "forgot optimizer.zero_grad()"),
     (checks.check_train_step, lambda m, o, X, y: train_step(m, o, X, y, step=False), False, "forgot optimizer.step()"),
-    (checks.check_train_step, lambda m, o, X, y: train_step(m, o, X, y, backward=False), False, "forgot loss.backward()"),
+    (checks.check_train_step, lambda m, o, X, y: train_step(m, o, X, y, backward=False), False,
+     "forgot loss.backward()"),
     (checks.check_train_step, lambda m, o, X, y: train_step(m, o, X, y, item=False), True, "loss.item()"),
     (checks.check_train_step, lambda m, o, X, y: train_step(m, o, X, y) and None, False, "return loss.item()"),
 
-    (checks.check_shift, shift, True, "matches lenet_course.data.translate"),
+    (checks.check_shift, shift, True, "matches lenet_course.augment.translate"),
     (checks.check_shift, stub, False, "still the stub"),
     (checks.check_shift, lambda X, dy, dx: shift(X, -dy, -dx), False, "moved the wrong way"),
     (checks.check_shift, lambda X, dy, dx: shift(X, dy, dx, fill=0.0), False, "filled with 0"),
@@ -279,19 +287,23 @@ CASES = [
     (checks.check_output_size, lambda n, k: n - k + 1, False, "unexpected keyword argument 'stride'"),
 
     (checks.check_confusion_matrix, confusion_matrix, True, "repeated pairs included"),
-    (checks.check_confusion_matrix, lambda t, p: torch.bincount(10 * t + p, minlength=100).reshape(10, 10), True, "matches"),
+    (checks.check_confusion_matrix, lambda t, p: torch.bincount(10 * t + p, minlength=100).reshape(10, 10), True,
+     "matches"),
     (checks.check_confusion_matrix, stub, False, "still the stub"),
     (checks.check_confusion_matrix, lambda t, p: confusion_matrix(t, p).T, False, "rows and columns swapped"),
     (checks.check_confusion_matrix, confusion_matrix_fancy, False, "counted at most once"),
-    (checks.check_confusion_matrix, lambda t, p: confusion_matrix(t, p)[:1 + max(t.max(), p.max()), :1 + max(t.max(), p.max())],
+    (checks.check_confusion_matrix,
+     lambda t, p: confusion_matrix(t, p)[:1 + max(t.max(), p.max()), :1 + max(t.max(), p.max())],
      False, "make it 10x10"),
 
     (checks.check_lenet5, LeNet5(), True, "61,706 parameters"),
     (checks.check_lenet5, Written(), True, "LeNet5's outputs"),
     (checks.check_lenet5, Written(names=("conv2d1", "pool1", "conv2d2", "pool2", "fc1", "fc2", "fc3")), False,
      "no layer named c1, s2, c3, s4, f5, f6, output"),
-    (checks.check_lenet5, Written(names=("c1", "s2", "c3", "s4", "fc5", "fc6", "output")), False, "no layer named f5, f6"),
-    (checks.check_lenet5, Written(names=("c1", "s2", "c3", "s4", "f6", "f5", "output")), False, "f5 has parameters of shapes"),
+    (checks.check_lenet5, Written(names=("c1", "s2", "c3", "s4", "fc5", "fc6", "output")), False,
+     "no layer named f5, f6"),
+    (checks.check_lenet5, Written(names=("c1", "s2", "c3", "s4", "f6", "f5", "output")), False,
+     "f5 has parameters of shapes"),
     (checks.check_lenet5, Written(relu=()), False, "no ReLU after any layer"),
     (checks.check_lenet5, Written(relu=("c1", "c3", "f6")), False, "no ReLU after f5"),
     (checks.check_lenet5, Written(relu=("c1", "f5")), False, "no ReLU after c3 and f6"),
@@ -323,12 +335,6 @@ VALUE_CASES = [
     (checks.check_parameter_count, ("s2", 24), False, "no parameters"),
     (checks.check_parameter_count, ("c7", 14), False, "not a layer"),
     (checks.check_parameter_count, ("f5", "many"), False, "is not a number"),
-    (checks.check_receptive_field, ("c3", 14), True, "14x14"),
-    (checks.check_receptive_field, ("c3", None), False, "still the stub"),
-    (checks.check_receptive_field, ("c3", 10), False, "forgot the jump"),
-    (checks.check_receptive_field, ("c3", 13), False, "off by one"),
-    (checks.check_receptive_field, ("c7", 14), False, "not a layer"),
-    (checks.check_receptive_field, ("s4", torch.tensor(16)), True, "16x16"),
 ]
 
 
@@ -340,14 +346,36 @@ def test_value_checker_verdict(check, args, accepted, phrase, capsys):
     assert phrase in lines[0]
 
 
-CHECKERS = [checks.check_confusion_matrix, checks.check_gradient, checks.check_normalise, checks.check_convolve, checks.check_max_pool,
-            checks.check_c3_parameters, checks.check_flatten_size, checks.check_softmax,
-            checks.check_shared_parameters, checks.check_train_step, checks.check_shift, checks.check_squash,
-            checks.check_receptive_field_size, checks.check_output_size, checks.check_lenet5]
+# The checkers that take the learner's function (the others take a layer name and a number).
+CHECKERS = [fn for fn in checks.CHECKERS.values() if len(inspect.signature(fn).parameters) == 1]
+
+CHAPTER_NAMES = {"01": "history", "02": "PyTorch basics", "03": "input", "04": "C1", "05": "S2", "06": "C3",
+                 "07": "S4", "08": "F5/F6/output", "09": "data-flow", "10": "receptive fields",
+                 "11": "feature hierarchy", "12": "weight sharing", "13": "innovations",
+                 "14": "PyTorch implementation", "15": "training-loop", "16": "training-fast", "17": "distortions",
+                 "18": "1998"}
+
+
+def test_every_checker_is_listed_and_names_the_chapters_that_call_it():
+    """Each checker's docstring says "Used in the ... chapter(s)": exactly the chapters whose code
+    calls it, so a reader of the package can find where each one is met."""
+    assert len(CHECKERS) >= 15 and set(checks.CHECKERS) == {n for n in dir(checks) if n.startswith("check_")}
+    code = {p.name[:2]: "\n".join("".join(c["source"]) for c in json.loads(p.read_text())["cells"]
+                                   if c["cell_type"] == "code")
+            for p in sorted((Path(checks.__file__).parent.parent / "book").glob("[0-9][0-9]_*.ipynb"))}
+    for name, fn in checks.CHECKERS.items():
+        doc = " ".join((fn.__doc__ or "").split())
+        used = re.search(r"Used in the (.+?)\.(?:\s|$)", doc)
+        assert used, f"{name}'s docstring does not say where it is used"
+        callers = {n for n, source in code.items() if re.search(rf"\b{name}\(", source)}
+        named = {n for n, title in CHAPTER_NAMES.items()
+                 if re.search(rf"(?<![\w/-]){re.escape(title)}(?![\w/-])", used.group(1))}
+        assert named == callers, f"{name}: docstring names chapters {sorted(named)}, called in {sorted(callers)}"
 
 
 @pytest.mark.parametrize("check", CHECKERS, ids=lambda c: c.__name__)
-@pytest.mark.parametrize("answer", [None, ..., 42, "convolve", lambda *a, **k: "nonsense", lambda *a, **k: [[1, 2], [3]]],
+@pytest.mark.parametrize("answer", [None, ..., 42, "convolve", lambda *a, **k: "nonsense",
+                                    lambda *a, **k: [[1, 2], [3]]],
                          ids=["None", "Ellipsis", "int", "str", "returns-str", "returns-ragged"])
 def test_checkers_never_raise_on_nonsense(check, answer, capsys):
     verdict = check(answer)
