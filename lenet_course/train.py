@@ -12,6 +12,8 @@ training chapter ("Training LeNet-5 step by step"), which writes the same loop b
 from __future__ import annotations
 
 import contextlib
+import functools
+import math
 import random
 import sys
 import time
@@ -53,7 +55,7 @@ def choose_device(prefer: str | None = None) -> torch.device:
 class TrainConfig:
     """Hyperparameters of one training run. The defaults are the course's recipe."""
 
-    num_epochs: int = 8  # passes over the training images (55,000 with the validation split held out)
+    num_epochs: float = 8  # passes over the training images (55,000 with the validation split held out)
     batch_size: int = 256  # images per optimiser step
     lr: float = 4e-3  # peak learning rate of Adam (reached after the one-cycle warm-up)
     weight_decay: float = 0.0  # L2 penalty; LeNet-5 is small enough to need none
@@ -64,17 +66,37 @@ class TrainConfig:
     bf16: bool = False  # bfloat16 autocast for the forward pass (CPU with AVX-512 BF16, or CUDA)
     seed: int = 0  # seeds the weights (when fit builds the model), the shuffling and the augmentation
     eval_batch_size: int = 4096  # images per forward pass when evaluating
+    evals_per_epoch: int = 1  # measurements per epoch: 1 = after each epoch, 2 = each half epoch
+    warmup: float = 0.3  # fraction of the one-cycle spent warming up to the peak rate
+    label_smoothing: float = 0.0  # weight of the uniform target mixed into cross-entropy's one-hot one
+    batch_ramp: tuple[int, ...] = ()  # batch sizes of the first stretches between measurements
 
     def __post_init__(self) -> None:
         if self.max_shift < 0:
             raise ValueError(f"max_shift must be 0 or more, got {self.max_shift}.")
-        if self.num_epochs < 1 or self.batch_size < 1:
-            raise ValueError("num_epochs and batch_size must be at least 1, "
-                             f"got {self.num_epochs} and {self.batch_size}.")
+        if self.evals_per_epoch < 1 or self.batch_size < 1 or min(self.batch_ramp, default=1) < 1:
+            raise ValueError("evals_per_epoch and every batch size must be at least 1, got "
+                             f"{self.evals_per_epoch}, {self.batch_size} and {self.batch_ramp}.")
+        stretches = self.num_epochs * self.evals_per_epoch
+        if self.num_epochs <= 0 or stretches != round(stretches):
+            raise ValueError(f"num_epochs must be a positive whole number of 1/{self.evals_per_epoch} "
+                             f"epochs (evals_per_epoch={self.evals_per_epoch}), got {self.num_epochs}.")
         if self.schedule not in ("onecycle", "constant"):
             raise ValueError(f"schedule must be 'onecycle' or 'constant', got {self.schedule!r}.")
         if self.lr <= 0:
             raise ValueError(f"lr must be positive, got {self.lr}.")
+        if not 0 < self.warmup < 1 or not 0 <= self.label_smoothing < 1:
+            raise ValueError(f"warmup must be in (0, 1) and label_smoothing in [0, 1), got "
+                             f"{self.warmup} and {self.label_smoothing}.")
+
+    @property
+    def num_evals(self) -> int:
+        """How many times the run is measured: ``num_epochs * evals_per_epoch``, one per stretch."""
+        return round(self.num_epochs * self.evals_per_epoch)
+
+    def batch_size_at(self, stretch: int) -> int:
+        """Batch size of stretch ``stretch`` (0, 1, ...): ``batch_ramp`` first, then ``batch_size``."""
+        return self.batch_ramp[stretch] if stretch < len(self.batch_ramp) else self.batch_size
 
 
 def fast_config(device: str | torch.device = "cpu", num_epochs: int = 3) -> TrainConfig:
@@ -120,6 +142,8 @@ class History:
     ``val_loss`` / ``val_acc`` are measured on the validation split after every epoch.
     ``test_loss`` / ``test_acc`` stay empty unless ``fit(..., track_test=True)``, which only
     the speed benchmark uses (the speedrun convention of timing to a test accuracy).
+    With ``evals_per_epoch`` of 2 (the config's), there is one entry per half epoch instead:
+    ``epoch_time_s``, ``train_loss`` and ``train_acc`` then cover that half epoch.
     """
 
     train_loss: list[float] = field(default_factory=list)
@@ -132,11 +156,15 @@ class History:
     config: dict = field(default_factory=dict)
     device: str = "cpu"
     model: nn.Module | None = field(default=None, repr=False, compare=False)  # the trained model
+    evals_per_epoch: int = 1  # entries per epoch
 
     @property
-    def epochs(self) -> list[int]:
-        """1, 2, ... for plotting."""
-        return list(range(1, len(self.train_loss) + 1))
+    def epochs(self) -> list[float]:
+        """The epochs of training done at each entry, for plotting: 1, 2, ... (0.5, 1.0, ... by halves)."""
+        n = len(self.train_loss)
+        if self.evals_per_epoch == 1:
+            return list(range(1, n + 1))
+        return [k / self.evals_per_epoch for k in range(1, n + 1)]
 
     @property
     def train_time_s(self) -> float:
@@ -176,6 +204,13 @@ def bf16_supported(device: str | torch.device) -> bool:
         except (AttributeError, RuntimeError):
             return False
     return False
+
+
+def stretch_bounds(n: int, evals_per_epoch: int = 1) -> list[tuple[int, int]]:
+    """(start, end) of each stretch of an epoch over ``n`` images, one stretch per measurement.
+
+    ``evals_per_epoch=2`` gives the two halves: [(0, n // 2), (n // 2, n)]."""
+    return [(n * k // evals_per_epoch, n * (k + 1) // evals_per_epoch) for k in range(evals_per_epoch)]
 
 
 def _sync(device: torch.device) -> None:
@@ -282,29 +317,42 @@ def fit(model: nn.Module | Callable[[], nn.Module], data: MNIST, config: TrainCo
         X_test = _layout(data.X_test.to(device), config.channels_last)
         y_test = data.y_test.to(device)
 
+    train_loss_fn = loss_fn
+    if config.label_smoothing:
+        if loss_fn is not F.cross_entropy:
+            raise ValueError("label_smoothing applies to the default cross-entropy loss only.")
+        train_loss_fn = functools.partial(F.cross_entropy, label_smoothing=config.label_smoothing)
     fused = device.type in ("cpu", "cuda")
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr,
                                  weight_decay=config.weight_decay, fused=fused)
-    steps_per_epoch = (len(X_train) + config.batch_size - 1) // config.batch_size
+    bounds = stretch_bounds(len(X_train), config.evals_per_epoch)
     scheduler = None
     if config.schedule == "onecycle":
+        total_steps = sum(math.ceil((hi - lo) / config.batch_size_at(k))
+                          for k, (lo, hi) in ((k, bounds[k % config.evals_per_epoch])
+                                              for k in range(config.num_evals)))
         scheduler = torch.optim.lr_scheduler.OneCycleLR(
-            optimizer, max_lr=config.lr, epochs=config.num_epochs,
-            steps_per_epoch=steps_per_epoch)
-    history = History(config=asdict(config), device=str(device), model=model)
+            optimizer, max_lr=config.lr, total_steps=total_steps, pct_start=config.warmup)
+    history = History(config=asdict(config), device=str(device), model=model,
+                      evals_per_epoch=config.evals_per_epoch)
 
-    # One refresh per epoch, so a saved notebook (or the website) shows one line per epoch.
-    bar = tqdm(total=config.num_epochs, desc=f"training on {device.type}", unit="epoch",
+    # One refresh per measurement, so a saved notebook (or the website) shows one line each.
+    bar = tqdm(total=config.num_evals, desc=f"training on {device.type}",
+               unit="epoch" if config.evals_per_epoch == 1 else "eval",
                file=sys.stdout, disable=not progress, ncols=100, mininterval=0)
-    for _ in range(config.num_epochs):
+    for stretch in range(config.num_evals):
+        part = stretch % config.evals_per_epoch  # which stretch of the epoch
+        lo, hi = bounds[part]
+        batch_size = config.batch_size_at(stretch)
         model.train()
         _sync(device)
         start = time.perf_counter()
-        order = torch.randperm(len(X_train), device=device)
+        if part == 0:  # each epoch draws a new order of the training images
+            order = torch.randperm(len(X_train), device=device)
         loss_sum = torch.zeros((), device=device)
         correct = torch.zeros((), device=device, dtype=torch.long)
-        for i in range(0, len(X_train), config.batch_size):
-            idx = order[i:i + config.batch_size]
+        for i in range(lo, hi, batch_size):
+            idx = order[i:min(i + batch_size, hi)]
             X, y = X_train[idx], y_train[idx]
             if config.max_shift:
                 X = _layout(random_shift(X, config.max_shift), config.channels_last)
@@ -312,7 +360,7 @@ def fit(model: nn.Module | Callable[[], nn.Module], data: MNIST, config: TrainCo
                 X = _layout(random_affine(X, config.distortion), config.channels_last)
             with _autocast(device, config.bf16):
                 logits = model(X)
-            loss = loss_fn(logits.float(), y)
+            loss = train_loss_fn(logits.float(), y)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
@@ -322,8 +370,8 @@ def fit(model: nn.Module | Callable[[], nn.Module], data: MNIST, config: TrainCo
             correct += (logits.detach().argmax(dim=1) == y).sum()
         _sync(device)
         history.epoch_time_s.append(time.perf_counter() - start)
-        history.train_loss.append(float(loss_sum) / len(X_train))
-        history.train_acc.append(int(correct) / len(X_train))
+        history.train_loss.append(float(loss_sum) / (hi - lo))
+        history.train_acc.append(int(correct) / (hi - lo))
         val_loss, val_acc = _score(model, X_val, y_val, config, loss_fn)
         history.val_loss.append(val_loss)
         history.val_acc.append(val_acc)
