@@ -24,6 +24,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.profiler import record_function
 from tqdm import tqdm
 
 from .augment import Distortion, random_affine, random_shift
@@ -66,21 +67,22 @@ class TrainConfig:
     bf16: bool = False  # bfloat16 autocast for the forward pass (CPU with AVX-512 BF16, or CUDA)
     seed: int = 0  # seeds the weights (when fit builds the model), the shuffling and the augmentation
     eval_batch_size: int = 4096  # images per forward pass when evaluating
-    evals_per_epoch: int = 1  # measurements per epoch: 1 = after each epoch, 2 = each half epoch
+    evals_per_epoch: int = 1  # measurements per epoch: 1 (after each epoch) or 2 (each half epoch)
     warmup: float = 0.3  # fraction of the one-cycle spent warming up to the peak rate
     label_smoothing: float = 0.0  # weight of the uniform target mixed into cross-entropy's one-hot one
-    batch_ramp: tuple[int, ...] = ()  # batch sizes of the first stretches between measurements
+    batch_ramp: tuple[int, ...] = ()  # batch sizes of the first half epochs; batch_size after them
 
     def __post_init__(self) -> None:
         if self.max_shift < 0:
             raise ValueError(f"max_shift must be 0 or more, got {self.max_shift}.")
-        if self.evals_per_epoch < 1 or self.batch_size < 1 or min(self.batch_ramp, default=1) < 1:
-            raise ValueError("evals_per_epoch and every batch size must be at least 1, got "
-                             f"{self.evals_per_epoch}, {self.batch_size} and {self.batch_ramp}.")
-        stretches = self.num_epochs * self.evals_per_epoch
-        if self.num_epochs <= 0 or stretches != round(stretches):
-            raise ValueError(f"num_epochs must be a positive whole number of 1/{self.evals_per_epoch} "
-                             f"epochs (evals_per_epoch={self.evals_per_epoch}), got {self.num_epochs}.")
+        if self.batch_size < 1 or min(self.batch_ramp, default=1) < 1:
+            raise ValueError(f"batch sizes must be at least 1, got {self.batch_size} and {self.batch_ramp}.")
+        if self.evals_per_epoch not in (1, 2):
+            raise ValueError(f"evals_per_epoch must be 1 or 2, got {self.evals_per_epoch}.")
+        evals = self.num_epochs * self.evals_per_epoch
+        if self.num_epochs <= 0 or evals != round(evals):
+            raise ValueError("num_epochs must be a positive whole number of epochs, or of half epochs "
+                             f"with evals_per_epoch=2, got {self.num_epochs}.")
         if self.schedule not in ("onecycle", "constant"):
             raise ValueError(f"schedule must be 'onecycle' or 'constant', got {self.schedule!r}.")
         if self.lr <= 0:
@@ -90,13 +92,25 @@ class TrainConfig:
                              f"{self.warmup} and {self.label_smoothing}.")
 
     @property
-    def num_evals(self) -> int:
-        """How many times the run is measured: ``num_epochs * evals_per_epoch``, one per stretch."""
-        return round(self.num_epochs * self.evals_per_epoch)
+    def parts_per_epoch(self) -> int:
+        """Stretches each epoch is trained in: 2 (halves) when measured or ramped by half epochs, else 1."""
+        return 2 if self.evals_per_epoch == 2 or self.batch_ramp else 1
 
-    def batch_size_at(self, stretch: int) -> int:
-        """Batch size of stretch ``stretch`` (0, 1, ...): ``batch_ramp`` first, then ``batch_size``."""
-        return self.batch_ramp[stretch] if stretch < len(self.batch_ramp) else self.batch_size
+    def batch_size_at(self, part: int) -> int:
+        """Batch size of stretch ``part`` (0, 1, ..., counted in ``parts_per_epoch``): the ramp's
+        half epochs first, then ``batch_size``."""
+        return self.batch_ramp[part] if part < len(self.batch_ramp) else self.batch_size
+
+    def part_bounds(self, n: int, part: int) -> tuple[int, int]:
+        """(start, end) in the epoch's shuffled order of ``n`` images that stretch ``part`` trains on.
+
+        A first half ends at the first batch boundary at or after n / 2, so that measuring by
+        half epochs groups the images into exactly the batches that measuring by epochs does."""
+        if self.parts_per_epoch == 1:
+            return 0, n
+        first = self.batch_size_at(part - part % 2)  # the batch size of the epoch's first half
+        middle = min(n, -(-n // (2 * first)) * first)
+        return (0, middle) if part % 2 == 0 else (middle, n)
 
 
 def fast_config(device: str | torch.device = "cpu", num_epochs: int = 3) -> TrainConfig:
@@ -204,13 +218,6 @@ def bf16_supported(device: str | torch.device) -> bool:
         except (AttributeError, RuntimeError):
             return False
     return False
-
-
-def stretch_bounds(n: int, evals_per_epoch: int = 1) -> list[tuple[int, int]]:
-    """(start, end) of each stretch of an epoch over ``n`` images, one stretch per measurement.
-
-    ``evals_per_epoch=2`` gives the two halves: [(0, n // 2), (n // 2, n)]."""
-    return [(n * k // evals_per_epoch, n * (k + 1) // evals_per_epoch) for k in range(evals_per_epoch)]
 
 
 def _sync(device: torch.device) -> None:
@@ -325,53 +332,66 @@ def fit(model: nn.Module | Callable[[], nn.Module], data: MNIST, config: TrainCo
     fused = device.type in ("cpu", "cuda")
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr,
                                  weight_decay=config.weight_decay, fused=fused)
-    bounds = stretch_bounds(len(X_train), config.evals_per_epoch)
+    per_epoch = config.parts_per_epoch  # 2: the epoch is trained in halves
+    num_parts = round(config.num_epochs * per_epoch)
+    parts_per_eval = per_epoch // config.evals_per_epoch
+    bounds = [config.part_bounds(len(X_train), part) for part in range(num_parts)]
     scheduler = None
     if config.schedule == "onecycle":
-        total_steps = sum(math.ceil((hi - lo) / config.batch_size_at(k))
-                          for k, (lo, hi) in ((k, bounds[k % config.evals_per_epoch])
-                                              for k in range(config.num_evals)))
+        total_steps = sum(math.ceil((hi - lo) / config.batch_size_at(part))
+                          for part, (lo, hi) in enumerate(bounds))
         scheduler = torch.optim.lr_scheduler.OneCycleLR(
             optimizer, max_lr=config.lr, total_steps=total_steps, pct_start=config.warmup)
     history = History(config=asdict(config), device=str(device), model=model,
                       evals_per_epoch=config.evals_per_epoch)
 
     # One refresh per measurement, so a saved notebook (or the website) shows one line each.
-    bar = tqdm(total=config.num_evals, desc=f"training on {device.type}",
-               unit="epoch" if config.evals_per_epoch == 1 else "eval",
+    bar = tqdm(total=num_parts // parts_per_eval, desc=f"training on {device.type}",
+               unit="epoch" if config.evals_per_epoch == 1 else "half epoch",
                file=sys.stdout, disable=not progress, ncols=100, mininterval=0)
-    for stretch in range(config.num_evals):
-        part = stretch % config.evals_per_epoch  # which stretch of the epoch
+    seconds, images = 0.0, 0
+    loss_sum = torch.zeros((), device=device)
+    correct = torch.zeros((), device=device, dtype=torch.long)
+    for part in range(num_parts):
         lo, hi = bounds[part]
-        batch_size = config.batch_size_at(stretch)
+        batch_size = config.batch_size_at(part)
         model.train()
         _sync(device)
         start = time.perf_counter()
-        if part == 0:  # each epoch draws a new order of the training images
+        if part % per_epoch == 0:  # each epoch draws a new order of the training images
             order = torch.randperm(len(X_train), device=device)
-        loss_sum = torch.zeros((), device=device)
-        correct = torch.zeros((), device=device, dtype=torch.long)
         for i in range(lo, hi, batch_size):
-            idx = order[i:min(i + batch_size, hi)]
-            X, y = X_train[idx], y_train[idx]
-            if config.max_shift:
-                X = _layout(random_shift(X, config.max_shift), config.channels_last)
-            if config.distortion is not None:
-                X = _layout(random_affine(X, config.distortion), config.channels_last)
-            with _autocast(device, config.bf16):
-                logits = model(X)
-            loss = train_loss_fn(logits.float(), y)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            if scheduler is not None:
-                scheduler.step()
+            with record_function("data"):
+                idx = order[i:min(i + batch_size, hi)]
+                X, y = X_train[idx], y_train[idx]
+                if config.max_shift:
+                    X = _layout(random_shift(X, config.max_shift), config.channels_last)
+                if config.distortion is not None:
+                    X = _layout(random_affine(X, config.distortion), config.channels_last)
+            with record_function("forward"):
+                with _autocast(device, config.bf16):
+                    logits = model(X)
+                loss = train_loss_fn(logits.float(), y)
+            with record_function("backward"):
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+            with record_function("optimiser"):
+                optimizer.step()
+                if scheduler is not None:
+                    scheduler.step()
             loss_sum += loss.detach() * len(y)
             correct += (logits.detach().argmax(dim=1) == y).sum()
         _sync(device)
-        history.epoch_time_s.append(time.perf_counter() - start)
-        history.train_loss.append(float(loss_sum) / (hi - lo))
-        history.train_acc.append(int(correct) / (hi - lo))
+        seconds += time.perf_counter() - start
+        images += hi - lo
+        if (part + 1) % parts_per_eval:
+            continue  # no measurement in the middle of this epoch
+        history.epoch_time_s.append(seconds)
+        history.train_loss.append(float(loss_sum) / images)
+        history.train_acc.append(int(correct) / images)
+        seconds, images = 0.0, 0
+        loss_sum.zero_()
+        correct.zero_()
         val_loss, val_acc = _score(model, X_val, y_val, config, loss_fn)
         history.val_loss.append(val_loss)
         history.val_acc.append(val_acc)
