@@ -21,6 +21,7 @@ import math
 import os
 import platform
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -54,7 +55,6 @@ QUICK_TEST_SIZE = 1_000
 
 
 SEEDS = (0, 1, 2)  # the course's recipe is timed on each of these
-VALIDATION_MARGIN = 0.0005  # 0.05 points: what the chosen recipe must clear the validation target by
 SHIPPED = ("lenet5", "lenet5_undistorted")  # the article's network, trained and scored once each
 
 
@@ -285,25 +285,26 @@ def run_course(device: torch.device, quick: bool, seed: int = 0) -> dict:
 # the last step in one way. All train without augmentation, in bf16 where it is fast, and are
 # measured on the validation split each half epoch.
 RECIPE_STEPS: tuple[tuple[str, dict], ...] = (
-    ("one-cycle over 3 epochs, peak 0.01, batch 256", dict(num_epochs=3, batch_size=256, lr=1e-2, warmup=0.3)),
-    ("over 2 epochs instead", dict(num_epochs=2)),
+    ("one-cycle, 3 epochs, peak 0.01, b256", dict(num_epochs=3, batch_size=256, lr=1e-2, warmup=0.3)),
+    ("the same over 2 epochs", dict(num_epochs=2)),
     ("+ label smoothing 0.1", dict(label_smoothing=0.1)),
-    ("+ warm-up over 15% of the run, not 30%", dict(warmup=0.15)),
-    ("+ batch 128 for the first half epoch", dict(batch_ramp=(128,))),
+    ("+ warm-up 15% of the run, not 30%", dict(warmup=0.15)),
+    ("+ batch 128 in the first half epoch", dict(batch_ramp=(128,))),
 )
 RECIPE_ALTERNATIVES: tuple[tuple[str, dict], ...] = (
-    ("(alt) batch 128 for the whole first epoch", dict(batch_ramp=(128, 128))),
+    ("(alt) batch 128 in the first epoch", dict(batch_ramp=(128, 128))),
     ("(alt) peak 0.015", dict(lr=1.5e-2)),
     ("(alt) over 1.5 epochs", dict(num_epochs=1.5)),
 )
 
 
-def validation_target(target: float = TARGET, margin: float = VALIDATION_MARGIN) -> float:
-    """The validation accuracy a recipe must reach to stand for ``target`` test accuracy.
+def validation_target(target: float = TARGET, margin: float = 0.0) -> float:
+    """The validation accuracy that stands for ``target`` test accuracy when choosing a recipe.
 
     The 5,000 validation images are harder than the 10,000 test images: the shipped LeNet-5
-    checkpoints (trained and scored once, before this choice) score higher on test than on
-    validation. ``target`` less the smallest of those differences, plus ``margin``."""
+    checkpoints (each trained and scored once, before any of this) score 0.18 and 0.23 points
+    higher on test than on validation. ``target`` less the smaller of those differences, plus
+    ``margin``: 98.82% for 99.0%."""
     gaps = [meta["test_accuracy"] - meta["val_accuracy"] for meta in map(pretrained_metadata, SHIPPED)]
     return target - min(gaps) + margin
 
@@ -328,10 +329,12 @@ def recipe_table(data: MNIST, candidates: list[tuple[str, dict]], seeds=SEEDS,
                  device: str | torch.device = "cpu", target: float | None = None) -> list[dict]:
     """Train every candidate from every seed on ``data``; one row per candidate.
 
-    Each row: ``name``, ``settings``, ``val_acc`` (per seed, one value each half epoch),
-    ``worst`` (the lowest of the seeds at each half epoch), ``epoch_s`` (mean training seconds
-    per epoch), ``epochs_to_target`` (the first half epoch at which every seed has reached
-    ``target`` validation accuracy, or None) and ``seconds_to_target`` (``epoch_s`` times that).
+    Each row: ``name``, ``settings``, ``epochs`` (0.5, 1.0, ...), ``val_acc`` (per seed, the
+    validation accuracy each half epoch), ``median`` and ``worst`` (over the seeds, each half
+    epoch), ``epoch_s`` (mean training seconds per epoch), ``epochs_to_target`` (the first half
+    epoch at which the median seed has reached ``target``, default :func:`validation_target`,
+    or None) and ``seconds_to_target`` (``epoch_s`` times that). The median, because the
+    benchmark reports the median of its seeds; the worst seed decides between ties.
     """
     device = choose_device(str(device))
     target = validation_target() if target is None else target
@@ -339,41 +342,46 @@ def recipe_table(data: MNIST, candidates: list[tuple[str, dict]], seeds=SEEDS,
     for name, settings in candidates:
         histories = [fit(LeNet5, data, recipe_config(settings, device, seed), device=device, progress=False)
                      for seed in seeds]
-        worst = [min(values) for values in zip(*(h.val_acc for h in histories))]
+        per_half = list(zip(*(h.val_acc for h in histories)))
+        median = [statistics.median(values) for values in per_half]
         epoch_s = sum(h.train_time_s for h in histories) / sum(h.epochs[-1] for h in histories)
-        reached = next((epochs for epochs, acc in zip(histories[0].epochs, worst) if acc >= target), None)
-        rows.append({"name": name, "settings": settings, "val_acc": [h.val_acc for h in histories],
-                     "worst": worst, "epochs": histories[0].epochs, "epoch_s": epoch_s,
+        reached = next((epochs for epochs, acc in zip(histories[0].epochs, median) if acc >= target), None)
+        rows.append({"name": name, "settings": settings, "epochs": histories[0].epochs,
+                     "val_acc": [h.val_acc for h in histories], "median": median,
+                     "worst": [min(values) for values in per_half], "epoch_s": epoch_s,
                      "epochs_to_target": reached,
                      "seconds_to_target": None if reached is None else reached * epoch_s})
     return rows
 
 
 def pick_recipe(rows: list[dict]) -> dict | None:
-    """The row whose worst seed reaches the target in the fewest epochs; between rows that tie,
+    """The row whose median seed reaches the target in the fewest epochs; between rows that tie,
     the one whose worst seed is most accurate there, then the faster one; None if none reaches it.
 
     Accuracy decides ties before seconds because it is the same on a busy machine and a quiet
     one, and the candidates' epochs differ in speed only by their batch sizes."""
     reached = [row for row in rows if row["epochs_to_target"] is not None]
 
-    def at_target(row: dict) -> float:
+    def worst_there(row: dict) -> float:
         return row["worst"][row["epochs"].index(row["epochs_to_target"])]
 
-    return min(reached, key=lambda row: (row["epochs_to_target"], -at_target(row), row["seconds_to_target"]),
+    return min(reached, key=lambda row: (row["epochs_to_target"], -worst_there(row), row["seconds_to_target"]),
                default=None)
 
 
 def format_recipe_table(rows: list[dict], target: float, columns: int = 4) -> str:
-    """Worst-seed validation accuracy each half epoch (the first ``columns``), epochs and seconds to the target."""
+    """Median-seed validation accuracy each half epoch (the first ``columns``), when the median
+    reaches ``target`` and the worst seed's accuracy there, and seconds per epoch."""
     halves = [f"{(k + 1) / 2:g} ep" for k in range(columns)]
-    lines = [f"worst of {len(rows[0]['val_acc'])} seeds, validation accuracy (%); "
-             f"target {target:.2%}",
-             f"{'recipe':<42}" + "".join(f"{h:>7}" for h in halves) + f"{'to target':>11}{'s/ep':>6}"]
+    lines = [f"validation accuracy (%), median of {len(rows[0]['val_acc'])} seeds; target {target:.2%}",
+             f"{'recipe':<38}" + "".join(f"{h:>7}" for h in halves) + f"{'reached':>9}{'worst':>7}{'s/ep':>6}"]
     for row in rows:
-        accs = "".join(f"{100 * a:>7.2f}" for a in row["worst"][:columns]).ljust(7 * columns)
-        reach = "-" if row["epochs_to_target"] is None else f"{row['epochs_to_target']:g} ep"
-        lines.append(f"{row['name'][:41]:<42}{accs}{reach:>11}{row['epoch_s']:>6.1f}")
+        accs = "".join(f"{100 * a:>7.2f}" for a in row["median"][:columns]).ljust(7 * columns)
+        reach, worst = "-", ""
+        if row["epochs_to_target"] is not None:
+            reach = f"{row['epochs_to_target']:g} ep"
+            worst = f"{100 * row['worst'][row['epochs'].index(row['epochs_to_target'])]:.2f}"
+        lines.append(f"{row['name'][:37]:<38}{accs}{reach:>9}{worst:>7}{row['epoch_s']:>6.1f}")
     return "\n".join(lines)
 
 
@@ -403,15 +411,17 @@ def ablation(train_size: int = 10_000, device: str | torch.device = "cpu") -> li
     """Seconds per 60,000-image epoch for each speed step, added one at a time, measured on ``train_size`` images.
 
     Each row: ``step``, ``epoch_s`` (scaled from ``train_size`` images to a full epoch) and
-    ``images_per_s``. Every step trains the same network from the same start for one pass.
+    ``images_per_s``. Every step trains the same network from the same start for one pass; the
+    last row is the first epoch of :func:`~lenet_course.train.fast_config` as it trains (what
+    the recipe's steps cost in speed; what they buy in epochs is :func:`recipe_table`'s).
     """
     device = choose_device(str(device))
     data = load_mnist(train_size=train_size, test_size=0, val_size=0)  # timing only
     scale = 60_000 / train_size
     rows = []
-    tutorial = run_tutorial(device, 1, False, train_size=train_size, test_size=100)
+    tutorial = run_tutorial(device, 1, False, train_size=train_size, test_size=100, evals_per_epoch=1)
     rows.append({"step": "tutorial: per-sample transforms, DataLoader, batch 64",
-                 "epoch_s": tutorial["epoch_times"][0] * scale})
+                 "epoch_s": sum(tutorial["eval_times"]) * scale})
     steps = [
         ("whole in-memory tensors, batch 64", dict(batch_size=64, channels_last=False), True),
         ("+ batch 256", dict(batch_size=256, channels_last=False), True),
@@ -420,11 +430,15 @@ def ablation(train_size: int = 10_000, device: str | torch.device = "cpu") -> li
     ]
     if bf16_supported(device):
         steps.append(("+ bfloat16 autocast", dict(batch_size=256, channels_last=True, bf16=True), False))
-    for name, settings, relu_first in steps:
+    configs = [TrainConfig(num_epochs=1, max_shift=0, schedule="constant", lr=1e-3, **settings)
+               for _, settings, _ in steps]
+    # the recipe's own first epoch: one-cycle, label smoothing, and its first half in smaller batches
+    steps.append(("the fast recipe's first epoch (batch ramp, smoothing)", {}, False))
+    configs.append(fast_config(device, num_epochs=1))
+    for (name, _, relu_first), config in zip(steps, configs):
         torch.manual_seed(0)
         model = LeNet5()
         trained = ReluThenPool(model) if relu_first else model
-        config = TrainConfig(num_epochs=1, max_shift=0, schedule="constant", lr=1e-3, **settings)
         fit(trained, data, config, device=device, progress=False)  # warm-up pass: first-call costs
         history = fit(trained, data, config, device=device, progress=False)
         rows.append({"step": name, "epoch_s": history.epoch_time_s[0] * scale})
