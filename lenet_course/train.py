@@ -298,7 +298,7 @@ def fit(model: nn.Module | Callable[[], nn.Module], data: MNIST, config: TrainCo
         device: str | torch.device | None = None, progress: bool = True,
         loss_fn: LossFn = F.cross_entropy, track_test: bool = False) -> History:
     """Train ``model`` on ``data.X_train`` with Adam, measuring the validation split after
-    every epoch.
+    every epoch (or every half epoch, with ``config.evals_per_epoch=2``).
 
     ``model`` is a network, or a function that builds one (``LeNet5``, or
     ``lambda: LeNet5Classic()``): given a function, ``fit`` seeds from ``config.seed`` first,
@@ -308,11 +308,15 @@ def fit(model: nn.Module | Callable[[], nn.Module], data: MNIST, config: TrainCo
 
     This is the loop of the training chapter (forward, loss, ``zero_grad``, ``backward``,
     ``step``) plus the extras of :class:`TrainConfig`: the one-cycle schedule, random
-    shifts, the channels-last layout and bfloat16. ``loss_fn(scores, y)`` is the criterion:
+    shifts, the channels-last layout, bfloat16, label smoothing and a batch-size ramp. An
+    epoch is trained in two halves when measured by halves or ramped; how often the run is
+    measured never changes what it trains. ``loss_fn(scores, y)`` is the criterion:
     cross-entropy by default; the 1998 network passes :func:`lenet_course.classic.map_loss`.
-    ``track_test=True`` also scores the test split every epoch, for the speed benchmark
-    only: choices are made on validation. Returns a :class:`History`; the model ends on
-    ``device`` (default: :func:`choose_device`) in eval mode.
+    ``track_test=True`` also scores the test split at every measurement, for the speed
+    benchmark only: choices are made on validation. Each step's data, forward, backward and
+    optimiser work is a named region for ``torch.profiler`` (``python -m lenet_course.bench
+    --profile``). Returns a :class:`History`; the model ends on ``device`` (default:
+    :func:`choose_device`) in eval mode.
     """
     device = choose_device(None if device is None else str(device))
     set_seed(config.seed)
