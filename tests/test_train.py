@@ -2,7 +2,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from lenet_course.augment import random_shift
+from lenet_course.augment import Distortion, random_shift
 from lenet_course.data import MNIST
 from lenet_course.inputs import BACKGROUND
 from lenet_course.models import LeNet5
@@ -13,6 +13,7 @@ from lenet_course.train import (
     bf16_supported,
     choose_device,
     classic_config,
+    distorted_config,
     evaluate,
     fast_config,
     features_of,
@@ -20,6 +21,7 @@ from lenet_course.train import (
     predict,
     predict_logits,
     set_seed,
+    undistorted_config,
 )
 
 
@@ -191,9 +193,81 @@ def test_one_cycle_warms_up_then_anneals(monkeypatch):
 
 
 def test_recipes():
-    assert fast_config("cpu").num_epochs == 3 and fast_config("cpu").max_shift == 0
-    assert fast_config("cpu").bf16 == bf16_supported("cpu")
+    fast = fast_config("cpu")
+    assert fast.num_epochs <= 2 and fast.max_shift == 0 and fast.distortion is None
+    assert fast.bf16 == bf16_supported("cpu") and fast.evals_per_epoch == 1
+    assert fast_config("cpu", evals_per_epoch=2).evals_per_epoch == 2
     assert classic_config().num_epochs == 12 and classic_config(num_epochs=1).num_epochs == 1
+    # the shipped checkpoints' recipes
+    assert distorted_config() == TrainConfig(num_epochs=24, max_shift=0, distortion=Distortion().scaled(0.75))
+    assert undistorted_config() == TrainConfig(num_epochs=12, max_shift=0)
+    assert classic_config() == TrainConfig(num_epochs=12, lr=1e-2, max_shift=1)
+
+
+def test_half_epoch_measurements_leave_the_training_unchanged():
+    """Measuring each half epoch gives twice the entries, at 0.5, 1.0, ... epochs, and the same
+    trained weights as measuring each epoch: a half epoch ends on a batch boundary."""
+    data = toy_data(n=1000)  # 333 training images: 11 batches of 32, the sixth across n / 2
+    runs = {}
+    for evals in (1, 2):
+        config = TrainConfig(num_epochs=2, batch_size=32, evals_per_epoch=evals, max_shift=0)
+        runs[evals] = fit(LeNet5, data, config, device="cpu", progress=False)
+    by_epoch, by_half = runs[1], runs[2]
+    assert by_epoch.epochs == [1, 2] and by_half.epochs == [0.5, 1.0, 1.5, 2.0]
+    assert len(by_half.val_acc) == len(by_half.train_loss) == len(by_half.epoch_time_s) == 4
+    assert by_half.val_acc[1::2] == by_epoch.val_acc
+    assert torch.equal(by_half.model.c1.weight, by_epoch.model.c1.weight)
+
+
+def test_half_epochs_end_on_a_batch_boundary_and_the_ramp_sets_their_batch_sizes():
+    plain = TrainConfig(batch_size=256, evals_per_epoch=2)
+    assert plain.parts_per_epoch == 2
+    assert plain.part_bounds(55_000, 0) == (0, 108 * 256) and plain.part_bounds(55_000, 1) == (108 * 256, 55_000)
+    assert TrainConfig().parts_per_epoch == 1 and TrainConfig().part_bounds(55_000, 0) == (0, 55_000)
+    ramp = TrainConfig(batch_size=256, batch_ramp=(128, 64))  # halves even when measured by epochs
+    assert ramp.parts_per_epoch == 2
+    assert [ramp.batch_size_at(part) for part in range(4)] == [128, 64, 256, 256]
+    assert ramp.part_bounds(1000, 0) == (0, 512) and ramp.part_bounds(1000, 2) == (0, 512)
+
+
+def test_fit_follows_the_batch_ramp_and_anneals_over_all_its_steps(monkeypatch):
+    data = toy_data(n=960)  # 320 training images
+    config = TrainConfig(num_epochs=1.5, batch_size=64, batch_ramp=(16,), evals_per_epoch=2, max_shift=0,
+                         label_smoothing=0.1, warmup=0.2)
+    sizes, rates = [], []
+    original = torch.optim.Adam.step
+
+    def recording_step(self, *args, **kwargs):
+        rates.append(self.param_groups[0]["lr"])
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(torch.optim.Adam, "step", recording_step)
+    model = LeNet5()
+    model.register_forward_pre_hook(lambda module, args: sizes.append(len(args[0])) if module.training else None)
+    history = fit(model, data, config, device="cpu", progress=False)
+    assert history.epochs == [0.5, 1.0, 1.5]
+    # the first half epoch (160 images) in 16s; then 64s: 160 images, then the next epoch's first
+    # half, which ends at the first boundary of 64 at or after 160
+    assert sizes == [16] * 10 + [64, 64, 32] + [64, 64, 64]
+    assert len(rates) == 16 and max(rates) == pytest.approx(config.lr, rel=0.05)
+    assert 0 < rates.index(max(rates)) < 5  # the warm-up is 20% of the 16 steps
+    assert rates[-1] < config.lr / 100  # annealed to almost zero at the very last step
+
+
+def test_label_smoothing_needs_cross_entropy_and_configs_check_their_new_fields():
+    data = toy_data()
+    with pytest.raises(ValueError, match="label_smoothing"):
+        fit(LeNet5(), data, TrainConfig(num_epochs=1, label_smoothing=0.1), device="cpu", progress=False,
+            loss_fn=lambda logits, y: F.cross_entropy(logits, y))
+    with pytest.raises(ValueError, match="half epochs"):
+        TrainConfig(num_epochs=1.5)  # measured by epochs, it must stop at a whole epoch
+    with pytest.raises(ValueError, match="evals_per_epoch"):
+        TrainConfig(evals_per_epoch=3)
+    with pytest.raises(ValueError, match="warmup"):
+        TrainConfig(warmup=1.0)
+    with pytest.raises(ValueError, match="batch sizes"):
+        TrainConfig(batch_ramp=(0,))
+    assert TrainConfig(num_epochs=1.5, evals_per_epoch=2).num_epochs == 1.5
 
 
 def test_predict_logits_restores_training_mode():
