@@ -357,7 +357,7 @@ def fit(model: nn.Module | Callable[[], nn.Module], data: MNIST, config: TrainCo
     # One refresh per measurement, so a saved notebook (or the website) shows one line each.
     bar = tqdm(total=num_parts // parts_per_eval, desc=f"training on {device.type}",
                unit="epoch" if config.evals_per_epoch == 1 else "half epoch",
-               file=sys.stdout, disable=not progress, ncols=100, mininterval=0)
+               file=sys.stdout, disable=not progress, ncols=88, mininterval=0)
     seconds, images = 0.0, 0
     loss_sum = torch.zeros((), device=device)
     correct = torch.zeros((), device=device, dtype=torch.long)
