@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 import torch
+from toy import toy_data
 
 from lenet_course import bench
 from lenet_course.checkpoints import pretrained_metadata
-from lenet_course.data import MNIST
 from lenet_course.models import LeNet5
 from lenet_course.train import TrainConfig, fast_config
 
@@ -17,18 +17,6 @@ LAST_LINE = re.compile(
     r"^time_to_99_speedup=(\S+) worst_seed_speedup=(\S+) epoch_speedup=(\S+) course_epoch_s=(\S+) "
     r"tutorial_epoch_s=(\S+) course_time_to_99_s=(\S+) course_worst_time_to_99_s=(\S+) "
     r"tutorial_time_to_99_s=(\S+)( course_gflops=(\S+) fp32_peak_gflops=(\S+)( bf16_peak_gflops=(\S+))?)?$")
-
-
-def toy_data(n=600):
-    """Two easy classes: a bright left half (0) or a bright right half (1)."""
-    g = torch.Generator().manual_seed(0)
-    y = torch.randint(0, 2, (n,), generator=g)
-    X = torch.full((n, 1, 32, 32), -1.0)
-    X[y == 0, :, :, :16] = 2.0
-    X[y == 1, :, :, 16:] = 2.0
-    X += 0.1 * torch.randn(X.shape, generator=g)
-    third = n // 3
-    return MNIST(X[:third], y[:third], X[third:2 * third], y[third:2 * third], X[2 * third:], y[2 * third:])
 
 
 def test_layer_macs_and_training_flops_match_a_hand_count():
@@ -125,7 +113,7 @@ def test_validation_target_is_the_test_target_less_the_smallest_shipped_gap():
 
 
 def test_recipe_table_measures_each_half_epoch_and_picks_the_earliest():
-    data = toy_data()
+    data = toy_data(600)
     candidates = [("slow", dict(num_epochs=1, lr=1e-5, batch_size=64)),
                   ("fast", dict(num_epochs=1, lr=3e-3, batch_size=32))]
     rows = bench.recipe_table(data, candidates, seeds=(0, 1), device="cpu", target=0.99)
@@ -157,7 +145,7 @@ def test_pick_prefers_fewer_epochs_then_the_better_worst_seed_then_fewer_seconds
 
 def test_profile_splits_an_epoch_into_operators_by_phase():
     config = TrainConfig(num_epochs=1, batch_size=32, max_shift=0, bf16=False)
-    profile = bench.profile_epoch(config, device="cpu", data=toy_data())
+    profile = bench.profile_epoch(config, device="cpu", data=toy_data(600))
     rows = profile["rows"]
     assert sum(row["share"] for row in rows) == pytest.approx(1.0)
     assert [row["seconds"] for row in rows] == sorted((row["seconds"] for row in rows), reverse=True)

@@ -1,6 +1,7 @@
 import pytest
 import torch
 import torch.nn.functional as F
+from toy import toy_data
 
 from lenet_course.augment import Distortion, random_shift
 from lenet_course.data import MNIST
@@ -23,19 +24,6 @@ from lenet_course.train import (
     set_seed,
     undistorted_config,
 )
-
-
-def toy_data(n=512):
-    """Two easy classes: a bright left half (0) or a bright right half (1)."""
-    g = torch.Generator().manual_seed(0)
-    y = torch.randint(0, 2, (n,), generator=g)
-    X = torch.full((n, 1, 32, 32), -1.0)
-    X[y == 0, :, :, :16] = 2.0
-    X[y == 1, :, :, 16:] = 2.0
-    X += 0.1 * torch.randn(X.shape, generator=g)
-    third = n // 3
-    return MNIST(X[:third], y[:third], X[third:2 * third], y[third:2 * third],
-                 X[2 * third:], y[2 * third:])
 
 
 def test_fit_learns_and_records_a_history():
