@@ -408,10 +408,7 @@ class ReluThenPool(torch.nn.Module):
         self.model = model
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        m = self.model
-        x = m.s2(torch.relu(m.c1(x)))  # (N, 6, 14, 14)
-        x = m.s4(torch.relu(m.c3(x)))  # (N, 16, 5, 5)
-        return m.classifier(torch.flatten(x, 1))  # (N, 10)
+        return self.model.stages(x)["output"]  # (N, 10); stages() runs the article's order
 
 
 def ablation(train_size: int = 10_000, device: str | torch.device = "cpu") -> list[dict]:

@@ -401,4 +401,6 @@ def test_a_verdict_is_true_when_right_and_shows_nothing_more_in_a_notebook(capsy
     wrong = checks.check_output_size(lambda size, k, stride=1, padding=0: size - k)
     assert right and not wrong and right == True and wrong == False  # noqa: E712
     assert right.message.startswith("Correct:") and wrong.message.startswith("Not yet:")
-    assert right._ipython_display_() is None
+    assert capsys.readouterr().out.splitlines() == [right.message, wrong.message]  # one line each
+    right._ipython_display_()  # what IPython calls to show the verdict under the cell
+    assert capsys.readouterr().out == ""  # nothing more than the printed line

@@ -60,13 +60,6 @@ def test_no_code_or_output_block_scrolls_sideways_at_1366_px(browser, server, pa
     assert wide == [], f"{len(wide)} blocks on {path} scroll sideways at 1,366 px:\n{listing}"
 
 
-def test_chapters_have_figures(page, server):
-    for path in toc_pages():
-        if re.search(r"book/\d\d_", path):  # the numbered chapters
-            page.goto(f"{server}/{path}")
-            assert page.locator("main img").count() >= 1, f"{path} has no figure"
-
-
 @pytest.mark.parametrize("path", [p for p in toc_pages() if re.search(r"book/(\d\d_|intro)", p)])
 def test_every_figure_is_numbered_captioned_described_and_shown_at_its_size(browser, server, path):
     """On a 1,366-px screen: every image of the page's content sits in a numbered figure with a
