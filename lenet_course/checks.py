@@ -710,7 +710,7 @@ def check_shift(fn: Callable[[torch.Tensor, int, int], torch.Tensor]) -> str:
     x = X.double()
     expected = [augment.translate(x, dy, dx) for dy, dx in cases]
     if _same(got, expected):
-        return f"your shift matches lenet_course.augment.translate on all {len(cases)} shifts, in every direction."
+        return f"your shift matches augment.translate on all {len(cases)} shifts, in every direction."
     border = [augment.translate(torch.zeros_like(x), dy, dx) != 0 for dy, dx in cases]
     diagnosis = _matching(got, [
         ([e.masked_fill(b, 0.0) for e, b in zip(expected, border)], "filled with 0 instead of the background: "

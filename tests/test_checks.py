@@ -257,7 +257,7 @@ CASES = [
     (checks.check_train_step, lambda m, o, X, y: train_step(m, o, X, y, item=False), True, "loss.item()"),
     (checks.check_train_step, lambda m, o, X, y: train_step(m, o, X, y) and None, False, "return loss.item()"),
 
-    (checks.check_shift, shift, True, "matches lenet_course.augment.translate"),
+    (checks.check_shift, shift, True, "matches augment.translate"),
     (checks.check_shift, stub, False, "still the stub"),
     (checks.check_shift, lambda X, dy, dx: shift(X, -dy, -dx), False, "moved the wrong way"),
     (checks.check_shift, lambda X, dy, dx: shift(X, dy, dx, fill=0.0), False, "filled with 0"),
