@@ -4,6 +4,6 @@ Import the parts you need, e.g. ``from lenet_course.models import LeNet5``. Impo
 package does nothing else: no downloads, no seeding, no changes to matplotlib's style.
 """
 
-__version__ = "0.2.0"
-__all__ = ["augment", "bench", "checkpoints", "checks", "classic", "data", "inputs", "models",
-           "pretrain", "shapes", "train", "viz", "web"]
+__version__ = "0.3.0"
+__all__ = ["augment", "bench", "checkpoints", "checks", "classic", "data", "drawing", "inputs", "metrics",
+           "models", "pretrain", "shapes", "style", "train", "unitpath", "viz", "web"]

@@ -39,6 +39,16 @@ def test_every_module_has_a_floor():
     assert modules == set(FLOORS)
 
 
+def test_the_package_lists_every_module_and_the_released_version():
+    """``__all__`` names every module; ``__version__`` is pyproject.toml's version."""
+    init = ast.parse((PACKAGE / "__init__.py").read_text())
+    values = {t.id: ast.literal_eval(node.value) for node in init.body if isinstance(node, ast.Assign)
+              for t in node.targets}
+    assert sorted(values["__all__"]) == sorted(FLOORS)
+    version = re.search(r'^version = "(.+)"', (ROOT / "pyproject.toml").read_text(), re.M).group(1)
+    assert values["__version__"] == version
+
+
 @pytest.mark.parametrize("name", FLOORS)
 def test_imports_go_down_only_and_sit_at_the_top(name):
     below = set(FLOORS[:FLOORS.index(name)])
