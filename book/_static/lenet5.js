@@ -60,21 +60,25 @@
     return result;
   }
 
-  // maxPool2x2: (C, H, W) -> (C, H/2, W/2), the largest of each 2x2 block
-  function maxPool2x2(input, [channels, size]) {
+  // pool2x2: (C, H, W) -> (C, H/2, W/2), each 2x2 block made one value by
+  // combine(map, topLeft, topRight, bottomLeft, bottomRight)
+  function pool2x2(input, [channels, size], combine) {
     const out = size / 2;
     const result = new Float64Array(channels * out * out);
     for (let c = 0; c < channels; c++) {
       for (let i = 0; i < out; i++) {
         for (let j = 0; j < out; j++) {
           const at = (y, x) => input[(c * size + y) * size + x];
-          result[(c * out + i) * out + j] = Math.max(
-            at(2 * i, 2 * j), at(2 * i, 2 * j + 1), at(2 * i + 1, 2 * j), at(2 * i + 1, 2 * j + 1));
+          result[(c * out + i) * out + j] = combine(
+            c, at(2 * i, 2 * j), at(2 * i, 2 * j + 1), at(2 * i + 1, 2 * j), at(2 * i + 1, 2 * j + 1));
         }
       }
     }
     return result;
   }
+
+  // maxPool2x2: the largest of each 2x2 block
+  const maxPool2x2 = (input, shape) => pool2x2(input, shape, (c, a, b, d, e) => Math.max(a, b, d, e));
 
   // linear: (in) -> (out), weight (out, in) as torch.nn.Linear stores it
   function linear(input, weight, bias) {
@@ -226,6 +230,6 @@
     checkpoint: lenet5.checkpoint, samples: data.samples, constants: data.constants,
     networks: { lenet5 },
     // for lenet5_classic.js and lenet5_units.js
-    layers: { conv2d, linear, maxPool2x2, relu, softmax, argmax }, network,
+    layers: { conv2d, linear, pool2x2, maxPool2x2, relu, softmax, argmax }, network,
   };
 })();

@@ -4,8 +4,9 @@
  * Its own parts: the paper's input scale (to_paper_scale), the squashing function
  * f(a) = A tanh(S a), trainable subsampling (Subsampling), the C3 that reads only the S2 maps
  * of Table I (PartialConv2d), and the Euclidean RBF output units (RBFOutput). The convolution
- * and linear layers are lenet5.js's. The constants (A, S, the input scale, Table I, the digit
- * bitmaps) come from lenet5_data.js, exported from lenet_course.classic.
+ * and linear layers and the 2x2-block loop (pool2x2) are lenet5.js's. The constants (A, S, the
+ * input scale, Table I, the digit bitmaps) come from lenet5_data.js, exported from
+ * lenet_course.classic.
  *
  *   lenet.networks.lenet5_classic.predict(pixels)
  *     -> {scores, penalties, prediction, stages: {input, c1, s2, c3, s4, c5, f6, output}}
@@ -14,7 +15,7 @@
 (function () {
   "use strict";
   if (!window.lenet) return;
-  const { conv2d, linear, argmax } = window.lenet.layers;
+  const { conv2d, linear, pool2x2, argmax } = window.lenet.layers;
   const { MNIST_MEAN, MNIST_STD } = window.lenet.constants;
 
   // to_paper_scale: course-normalised pixels -> background -0.1, ink 1.175 (float32, as torch)
@@ -29,20 +30,8 @@
   const squash = (x, { A, S }) => x.map((v) => A * Math.tanh(S * v));
 
   // Subsampling: (C, H, W) -> (C, H/2, W/2): each 2x2 sum x its map's coefficient + its map's bias
-  function subsampling(input, [channels, size], coefficient, bias) {
-    const out = size / 2;
-    const result = new Float64Array(channels * out * out);
-    for (let c = 0; c < channels; c++) {
-      for (let i = 0; i < out; i++) {
-        for (let j = 0; j < out; j++) {
-          const at = (y, x) => input[(c * size + y) * size + x];
-          const blockSum = at(2 * i, 2 * j) + at(2 * i, 2 * j + 1) + at(2 * i + 1, 2 * j) + at(2 * i + 1, 2 * j + 1);
-          result[(c * out + i) * out + j] = blockSum * coefficient.values[c] + bias.values[c];
-        }
-      }
-    }
-    return result;
-  }
+  const subsampling = (input, shape, coefficient, bias) => pool2x2(
+    input, shape, (c, a, b, d, e) => (a + b + d + e) * coefficient.values[c] + bias.values[c]);
 
   // PartialConv2d: (6, 14, 14) -> (16, 10, 10); map o reads only the S2 maps table[o].
   // weight (60, 25): one 5x5 kernel per connection, in the order of the table's rows.
