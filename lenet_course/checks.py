@@ -487,7 +487,7 @@ def check_flatten_size(fn: Callable[[int], int]) -> str:
 @_checker
 def check_softmax(fn: Callable[[torch.Tensor], torch.Tensor]) -> str:
     """Check ``fn(logits)``: (N, 10) scores -> probabilities along dim 1, against ``torch.softmax``,
-    large logits included. Used in the F5/F6/output, feature hierarchy and innovations chapters."""
+    large logits included. Used in the F5/F6/output chapter."""
     _require_function(fn, "check_softmax(softmax)")
     g = torch.Generator().manual_seed(2)
     big = torch.zeros(2, 10)
@@ -522,6 +522,54 @@ def check_softmax(fn: Callable[[torch.Tensor], torch.Tensor]) -> str:
         raise _NotYet(diagnosis or f"{call} differs from torch.softmax(logits, dim=1) by up to "
                                    f"{(got - expected).abs().max().item():.3g}.")
     return "your softmax matches torch.softmax, large logits included."
+
+
+# --- the innovations chapter -------------------------------------------------------------------
+
+
+_EXTRACTOR = ("c1", "c3")  # LeNet5's layers with weights before the flatten: the feature extractor
+
+
+@_checker
+def check_freeze_features(fn: Callable[[nn.Module], Any]) -> str:
+    """Check ``fn(model)``: turns off the gradients of a LeNet5's feature extractor (C1 and C3), leaves the
+    classifier (F5, F6, output) trainable and its weights untouched, and returns the parameters still to train.
+    Used in the innovations chapter."""
+    _require_function(fn, "check_freeze_features(freeze_features)")
+    model = _reference(LeNet5, seed=7)
+    before = {name: p.detach().clone() for name, p in model.named_parameters()}
+    call = f"{_name(fn)}(LeNet5())"
+    out = _call(fn, call, model)
+    try:
+        returned = list(out)
+    except TypeError:
+        raise _NotYet(f"{call} returned {_one_line(repr(out), 40)} ({type(out).__name__}); return the parameters "
+                      "that still train, e.g. [p for p in model.parameters() if p.requires_grad].") from None
+    named = dict(model.named_parameters())
+    trains = [name for name in named if name.split(".")[0] in _EXTRACTOR and named[name].requires_grad]
+    if trains:
+        on_module = any(getattr(getattr(model, name), "requires_grad", None) is False for name in _EXTRACTOR)
+        hint = ("; model.c1.requires_grad = False only adds an attribute to the layer, which autograd never reads"
+                if on_module else "")
+        raise _NotYet(f"{', '.join(trains)} still require a gradient: turn it off for every parameter of c1 and "
+                      f"c3 (p.requires_grad_(False)){hint}.")
+    frozen = [name for name in named if name.split(".")[0] not in _EXTRACTOR and not named[name].requires_grad]
+    if frozen:
+        raise _NotYet(f"{', '.join(frozen)} no longer require a gradient: freeze only the feature extractor "
+                      "(c1 and c3); the classifier has to keep learning.")
+    changed = [name for name, p in named.items() if not torch.equal(p.detach(), before[name])]
+    if changed:
+        raise _NotYet(f"{', '.join(changed)} changed: freezing only turns gradients off; leave the weights as "
+                      "they are.")
+    ids = {id(p) for p in returned}
+    expected = {id(p) for p in named.values() if p.requires_grad}
+    if ids != expected:
+        extra = [name for name, p in named.items() if id(p) in ids and not p.requires_grad]
+        cause = (f"it includes frozen ones ({', '.join(extra)}); keep only those with requires_grad"
+                 if extra else "give the model's own parameter tensors of f5, f6 and output, all six of them")
+        raise _NotYet(f"{call} should return the parameters that still train: {cause}.")
+    count = sum(p.numel() for p in returned)
+    return f"c1 and c3 frozen; f5, f6 and output ({count:,} parameters) left to train."
 
 
 # --- the receptive fields chapter --------------------------------------------------------------
@@ -579,6 +627,55 @@ def check_receptive_field_size(fn: Callable[[list[tuple[int, int]]], int]) -> st
     i = _first_difference(got, expected, exact=True)
     raise _NotYet(diagnosis or f"{_name(fn)}({stacks[i][0]}) returned {got[i]}, expected {expected[i]}: "
                                "size += (k - 1) * jump, then jump *= s.")
+
+
+# --- the feature hierarchy chapter --------------------------------------------------------------
+
+
+def _clusters(g: torch.Generator, centres: torch.Tensor, n: int, spread: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """``n`` points scattered around ``centres`` (one row per class), and their labels."""
+    labels = torch.randint(0, len(centres), (n,), generator=g)
+    return centres[labels] + spread * torch.randn(n, centres.shape[1], generator=g), labels
+
+
+@_checker
+def check_nearest_neighbour(fn: Callable[[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor], float]) -> str:
+    """Check ``fn(Z_ref, y_ref, Z, y)``: the fraction of the rows of ``Z`` whose nearest row of ``Z_ref``
+    (Euclidean distance) has the same label, against ``torch.cdist``. Used in the feature hierarchy chapter."""
+    _require_function(fn, "check_nearest_neighbour(nearest_accuracy)")
+    g = torch.Generator().manual_seed(8)
+    cases = []
+    for label, classes, dim, n_ref, n, spread in [("2-D, 3 classes", 3, 2, 30, 20, 1.5),
+                                                   ("5-D, 10 classes", 10, 5, 200, 100, 2.0),
+                                                   ("400-D, 10 classes", 10, 400, 60, 40, 4.0)]:
+        centres = 3 * torch.randn(classes, dim, generator=g)
+        Z_ref, y_ref = _clusters(g, centres, n_ref, spread)
+        Z, y = _clusters(g, centres, n, spread)
+        cases.append((label, Z_ref, y_ref, Z, y))
+    got, expected, farthest, by_mean = [], [], [], []
+    for label, Z_ref, y_ref, Z, y in cases:
+        call = f"{_name(fn)}({label})"
+        got.append(_number(_call(fn, call, Z_ref.clone(), y_ref.clone(), Z.clone(), y.clone()), call))
+        distances = torch.cdist(Z.double(), Z_ref.double())  # (N, M)
+        expected.append((y_ref[distances.argmin(dim=1)] == y).double().mean().item())
+        farthest.append((y_ref[distances.argmax(dim=1)] == y).double().mean().item())
+        means = torch.stack([Z_ref[y_ref == k].double().mean(dim=0) for k in range(int(y_ref.max()) + 1)])
+        by_mean.append((torch.cdist(Z.double(), means).argmin(dim=1) == y).double().mean().item())
+    if _same(got, expected, 1e-6):
+        return f"your accuracies match the nearest neighbour's on all {len(cases)} cases."
+    counts = [round(e * len(c[3])) for e, c in zip(expected, cases)]
+    diagnosis = _matching(got, [
+        ([100 * e for e in expected], "a percentage: return the fraction of correct rows, between 0 and 1."),
+        (counts, "a count of correct rows: divide by the number of rows, so the answer is a fraction."),
+        (farthest, "each row took the label of its farthest reference: the nearest is the argmin of the "
+         "distances, not the argmax."),
+        (by_mean, "that is the nearest class mean: compare each row with every reference digit, not with the "
+         "class averages."),
+    ], tol=1e-6)
+    i = _first_difference(got, expected)
+    raise _NotYet(diagnosis or f"{_name(fn)}({cases[i][0]}) gave {got[i]:.4f}, the nearest neighbour gives "
+                               f"{expected[i]:.4f}: for each row of Z, find the row of Z_ref at the smallest "
+                               "distance and compare its label with y.")
 
 
 # --- the weight sharing chapter ----------------------------------------------------------------

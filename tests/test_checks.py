@@ -188,6 +188,44 @@ def confusion_matrix_fancy(y_true, y_pred):
     return matrix
 
 
+def nearest_neighbour_accuracy(Z_ref, y_ref, Z, y):
+    """Exercise 3 of the feature hierarchy chapter: 1-nearest-neighbour accuracy."""
+    return (y_ref[torch.cdist(Z, Z_ref).argmin(dim=1)] == y).float().mean().item()
+
+
+def nearest_mean_accuracy(Z_ref, y_ref, Z, y):
+    means = torch.stack([Z_ref[y_ref == k].mean(dim=0) for k in range(int(y_ref.max()) + 1)])
+    return (torch.cdist(Z, means).argmin(dim=1) == y).float().mean()
+
+
+def nearest_neighbour_by_loop(Z_ref, y_ref, Z, y):
+    right = 0
+    for z, label in zip(Z, y):
+        right += int(y_ref[((Z_ref - z) ** 2).sum(dim=1).argmin()] == label)
+    return right / len(Z)
+
+
+def freeze_features(model, layers=("c1", "c3")):
+    """Exercise 3 of the innovations chapter: gradients off for ``layers``, the rest returned."""
+    for name in layers:
+        for p in getattr(model, name).parameters():
+            p.requires_grad_(False)
+    return [p for p in model.parameters() if p.requires_grad]
+
+
+def freeze_on_the_module(model):
+    model.c1.requires_grad = False  # a new attribute of the layer: autograd never reads it
+    model.c3.requires_grad = False
+    return list(model.parameters())
+
+
+def freeze_and_reset(model):
+    trainable = freeze_features(model)
+    with torch.no_grad():
+        model.output.bias.zero_()
+    return trainable
+
+
 CASES = [
     # check, answer, accepted, key phrase of the printed line
     (checks.check_gradient, grad_right, True, "agrees with autograd"),
@@ -297,6 +335,29 @@ CASES = [
      False, "make it 10x10"),
 
     (checks.check_lenet5, LeNet5(), True, "61,706 parameters"),
+    (checks.check_nearest_neighbour, nearest_neighbour_accuracy, True, "on all 3 cases"),
+    (checks.check_nearest_neighbour, nearest_neighbour_by_loop, True, "on all 3 cases"),
+    (checks.check_nearest_neighbour, lambda *a: 100 * nearest_neighbour_accuracy(*a), False, "a percentage"),
+    (checks.check_nearest_neighbour, lambda r, yr, z, y: (yr[torch.cdist(z, r).argmin(1)] == y).sum(), False,
+     "a count of correct rows"),
+    (checks.check_nearest_neighbour, lambda r, yr, z, y: (yr[torch.cdist(z, r).argmax(1)] == y).float().mean(),
+     False, "not the argmax"),
+    (checks.check_nearest_neighbour, nearest_mean_accuracy, False, "that is the nearest class mean"),
+    (checks.check_nearest_neighbour, lambda r, yr, z, y: (torch.cdist(z, r).argmin(1) == y).float().mean(), False,
+     "find the row of Z_ref at the smallest distance"),
+    (checks.check_nearest_neighbour, stub, False, "still the stub"),
+    (checks.check_freeze_features, freeze_features, True, "(59,134 parameters) left to train"),
+    (checks.check_freeze_features, lambda m: (p for p in freeze_features(m)), True, "c1 and c3 frozen"),
+    (checks.check_freeze_features, freeze_on_the_module, False, "only adds an attribute to the layer"),
+    (checks.check_freeze_features, lambda m: freeze_features(m, ("c1",)), False, "c3.weight, c3.bias still require"),
+    (checks.check_freeze_features, lambda m: freeze_features(m, ("c1", "c3", "f5", "f6", "output")), False,
+     "the classifier has to keep learning"),
+    (checks.check_freeze_features, lambda m: [freeze_features(m), *m.parameters()][1:], False,
+     "it includes frozen ones"),
+    (checks.check_freeze_features, lambda m: freeze_features(m)[:2], False, "all six of them"),
+    (checks.check_freeze_features, freeze_and_reset, False, "output.bias changed"),
+    (checks.check_freeze_features, lambda m: 6, False, "return the parameters that still train"),
+    (checks.check_freeze_features, stub, False, "still the stub"),
     (checks.check_lenet5, Written(), True, "LeNet5's outputs"),
     (checks.check_lenet5, Written(names=("conv2d1", "pool1", "conv2d2", "pool2", "fc1", "fc2", "fc3")), False,
      "no layer named c1, s2, c3, s4, f5, f6, output"),
