@@ -219,6 +219,9 @@ def freeze_on_the_module(model):
     return list(model.parameters())
 
 
+HEAD_PARAMETERS = sum(p.numel() for name in ("f5", "f6", "output") for p in getattr(LeNet5(), name).parameters())
+
+
 def freeze_and_reset(model):
     trainable = freeze_features(model)
     with torch.no_grad():
@@ -346,7 +349,7 @@ CASES = [
     (checks.check_nearest_neighbour, lambda r, yr, z, y: (torch.cdist(z, r).argmin(1) == y).float().mean(), False,
      "find the row of Z_ref at the smallest distance"),
     (checks.check_nearest_neighbour, stub, False, "still the stub"),
-    (checks.check_freeze_features, freeze_features, True, "(59,134 parameters) left to train"),
+    (checks.check_freeze_features, freeze_features, True, f"({HEAD_PARAMETERS:,} parameters) left to train"),
     (checks.check_freeze_features, lambda m: (p for p in freeze_features(m)), True, "c1 and c3 frozen"),
     (checks.check_freeze_features, freeze_on_the_module, False, "only adds an attribute to the layer"),
     (checks.check_freeze_features, lambda m: freeze_features(m, ("c1",)), False, "c3.weight, c3.bias still require"),

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from test_structure import project_version
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "book").glob("*.ipynb"))
@@ -88,7 +89,7 @@ def test_colab_cell_is_pinned_and_hidden_on_the_website(path):
     assert "google.colab" in source, f"{path.name}: the first code cell should be the Colab install"
     assert "remove-cell" in first.get("metadata", {}).get("tags", []), f"{path.name}: tag it remove-cell"
     pins = COLAB_PIN.findall(source)
-    version = re.search(r'^version = "(.+)"', (ROOT / "pyproject.toml").read_text(), re.M).group(1)
+    version = project_version()
     assert len(pins) == 2 and set(pins) == {version}, f"{path.name}: Colab names {pins}, the course is {version}"
 
 

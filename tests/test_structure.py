@@ -39,14 +39,18 @@ def test_every_module_has_a_floor():
     assert modules == set(FLOORS)
 
 
+def project_version() -> str:
+    """The course's version, as pyproject.toml states it (the one place it is typed)."""
+    return re.search(r'^version = "(.+)"', (ROOT / "pyproject.toml").read_text(), re.M).group(1)
+
+
 def test_the_package_lists_every_module_and_the_released_version():
     """``__all__`` names every module; ``__version__`` is pyproject.toml's version."""
     init = ast.parse((PACKAGE / "__init__.py").read_text())
     values = {t.id: ast.literal_eval(node.value) for node in init.body if isinstance(node, ast.Assign)
               for t in node.targets}
     assert sorted(values["__all__"]) == sorted(FLOORS)
-    version = re.search(r'^version = "(.+)"', (ROOT / "pyproject.toml").read_text(), re.M).group(1)
-    assert values["__version__"] == version
+    assert values["__version__"] == project_version()
 
 
 @pytest.mark.parametrize("name", FLOORS)
