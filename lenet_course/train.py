@@ -4,9 +4,10 @@ Training feeds whole in-memory tensors: each epoch shuffles the indices once and
 mini-batches out of the (N, 1, 32, 32) tensor already on the device, instead of building
 every image again through per-sample transforms. ``fit`` measures the validation split after
 every epoch; the test split is left for one final score. The recipes (:class:`TrainConfig`'s
-defaults, :func:`fast_config`, :func:`distorted_config`, :func:`classic_config`) live here too. Introduced in the
-training chapter ("Training LeNet-5 step by step"), which writes the same loop by hand; the
-"Training LeNet-5 fast" chapter explains each speed setting.
+defaults, :func:`fast_config`, :func:`adam_config`, :func:`distorted_config`,
+:func:`classic_config`) live here too. Introduced in the training chapter ("Training LeNet-5
+step by step"), which writes the same loop by hand; the "Training LeNet-5 fast" chapter
+explains each speed setting.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from tqdm import tqdm
 
 from .augment import Distortion, random_affine, random_shift
 from .data import MNIST
+from .optim import Muon
 
 
 def set_seed(seed: int = 0) -> None:
@@ -59,6 +61,8 @@ class TrainConfig:
     num_epochs: float = 8  # passes over the training images (55,000 with the validation split held out)
     batch_size: int = 256  # images per optimiser step
     lr: float = 4e-3  # peak learning rate of Adam (reached after the one-cycle warm-up)
+    optimizer: str = "adam"  # "adam", or "muon": Muon for weights, Adam (at lr) for biases
+    muon_lr: float = 0.05  # peak learning rate of Muon's weights (optimizer="muon" only)
     weight_decay: float = 0.0  # L2 penalty; LeNet-5 is small enough to need none
     schedule: str = "onecycle"  # "onecycle" (warm up, then anneal to ~0) or "constant"
     max_shift: int = 1  # augmentation: shift each image by up to 1 pixel each way (0 = none)
@@ -85,8 +89,10 @@ class TrainConfig:
                              f"with evals_per_epoch=2, got {self.num_epochs}.")
         if self.schedule not in ("onecycle", "constant"):
             raise ValueError(f"schedule must be 'onecycle' or 'constant', got {self.schedule!r}.")
-        if self.lr <= 0:
-            raise ValueError(f"lr must be positive, got {self.lr}.")
+        if self.lr <= 0 or self.muon_lr <= 0:
+            raise ValueError(f"lr and muon_lr must be positive, got {self.lr} and {self.muon_lr}.")
+        if self.optimizer not in ("adam", "muon"):
+            raise ValueError(f"optimizer must be 'adam' or 'muon', got {self.optimizer!r}.")
         if not 0 < self.warmup < 1 or not 0 <= self.label_smoothing < 1:
             raise ValueError(f"warmup must be in (0, 1) and label_smoothing in [0, 1), got "
                              f"{self.warmup} and {self.label_smoothing}.")
@@ -112,15 +118,34 @@ class TrainConfig:
         middle = min(n, -(-n // (2 * first)) * first)
         return (0, middle) if part % 2 == 0 else (middle, n)
 
+    def steps_per_part(self, n: int) -> list[int]:
+        """Optimiser steps of each stretch of the run (``parts_per_epoch`` per epoch) on ``n`` images."""
+        parts = round(self.num_epochs * self.parts_per_epoch)
+        return [math.ceil((hi - lo) / self.batch_size_at(part))
+                for part, (lo, hi) in enumerate(self.part_bounds(n, part) for part in range(parts))]
+
 
 def fast_config(device: str | torch.device = "cpu", **changes) -> TrainConfig:
     """The recipe chosen on the validation split for time to 99% accuracy (``python -m
-    lenet_course.bench --choose``): a one-cycle of 2 epochs peaking at 0.01 after 15% of the
-    run, label smoothing 0.1, batches of 128 for the first half epoch and of 256 after, no
-    augmentation, bfloat16 where the hardware has it. ``changes`` override any field
-    (``evals_per_epoch=2`` measures each half epoch, as the benchmark does)."""
-    settings = dict(num_epochs=2, batch_size=256, lr=1e-2, warmup=0.15, label_smoothing=0.1,
-                    batch_ramp=(128,), max_shift=0, bf16=bf16_supported(device))
+    lenet_course.bench --choose``): one epoch, Muon for the weights with a one-cycle peak of 0.05
+    and Adam for the biases with a peak of 0.01, after a warm-up of 15% of the run; label
+    smoothing 0.2; batches of 512; no augmentation; bfloat16 where the hardware has it.
+    ``changes`` override any field (``evals_per_epoch=2`` measures each half epoch, as the
+    benchmark does)."""
+    settings = dict(num_epochs=1, batch_size=512, optimizer="muon", muon_lr=0.05,
+                    lr=1e-2, warmup=0.15, label_smoothing=0.2, max_shift=0, bf16=bf16_supported(device))
+    settings.update(changes)
+    return TrainConfig(**settings)
+
+
+def adam_config(device: str | torch.device = "cpu", **changes) -> TrainConfig:
+    """The fastest recipe to 99% with Adam alone, chosen on the validation split the same way
+    (the fifth of ``bench.RECIPE_STEPS``): two epochs of one-cycle peaking at 0.01 after a 15%
+    warm-up, label smoothing 0.1, batches of 128 for the first half epoch and of 256 after, no
+    augmentation, bfloat16 where the hardware has it. The fast-training chapter's starting
+    point, before :func:`fast_config` replaces Adam with Muon. ``changes`` override any field."""
+    settings = dict(num_epochs=2, batch_size=256, batch_ramp=(128,), lr=1e-2, warmup=0.15,
+                    label_smoothing=0.1, max_shift=0, bf16=bf16_supported(device))
     settings.update(changes)
     return TrainConfig(**settings)
 
@@ -268,6 +293,18 @@ def predict(model: nn.Module, X: torch.Tensor, batch_size: int = 4096) -> torch.
     return predict_logits(model, X, batch_size).argmax(dim=1)
 
 
+def make_optimizer(model: nn.Module, config: TrainConfig, device: torch.device) -> torch.optim.Optimizer:
+    """The optimiser ``config`` names for ``model``'s parameters, at its peak learning rates:
+    Adam (fused into one kernel on CPU and CUDA), or :class:`~lenet_course.optim.Muon` (weights at
+    ``muon_lr``, biases with Adam at ``lr``; no weight decay)."""
+    if config.optimizer == "muon":
+        if config.weight_decay:
+            raise ValueError("optimizer='muon' has no weight decay; set weight_decay=0.")
+        return Muon(model.parameters(), lr=config.lr, muon_lr=config.muon_lr)
+    fused = device.type in ("cpu", "cuda")
+    return torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay, fused=fused)
+
+
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 
@@ -297,8 +334,8 @@ def _score(model: nn.Module, X: torch.Tensor, y: torch.Tensor, config: TrainConf
 def fit(model: nn.Module | Callable[[], nn.Module], data: MNIST, config: TrainConfig = TrainConfig(),
         device: str | torch.device | None = None, progress: bool = True,
         loss_fn: LossFn = F.cross_entropy, track_test: bool = False) -> History:
-    """Train ``model`` on ``data.X_train`` with Adam, measuring the validation split after
-    every epoch (or every half epoch, with ``config.evals_per_epoch=2``).
+    """Train ``model`` on ``data.X_train`` with Adam (or Muon: ``config.optimizer``), measuring
+    the validation split after every epoch (or every half epoch, with ``config.evals_per_epoch=2``).
 
     ``model`` is a network, or a function that builds one (``LeNet5``, or
     ``lambda: LeNet5Classic()``): given a function, ``fit`` seeds from ``config.seed`` first,
@@ -338,19 +375,17 @@ def fit(model: nn.Module | Callable[[], nn.Module], data: MNIST, config: TrainCo
         if loss_fn is not F.cross_entropy:
             raise ValueError("label_smoothing applies to the default cross-entropy loss only.")
         train_loss_fn = functools.partial(F.cross_entropy, label_smoothing=config.label_smoothing)
-    fused = device.type in ("cpu", "cuda")
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr,
-                                 weight_decay=config.weight_decay, fused=fused)
+    optimizer = make_optimizer(model, config, device)
     per_epoch = config.parts_per_epoch  # 2: the epoch is trained in halves
     num_parts = round(config.num_epochs * per_epoch)
     parts_per_eval = per_epoch // config.evals_per_epoch
     bounds = [config.part_bounds(len(X_train), part) for part in range(num_parts)]
     scheduler = None
     if config.schedule == "onecycle":
-        total_steps = sum(math.ceil((hi - lo) / config.batch_size_at(part))
-                          for part, (lo, hi) in enumerate(bounds))
+        total_steps = sum(config.steps_per_part(len(X_train)))
+        peaks = [group["lr"] for group in optimizer.param_groups]  # Muon's group has its own
         scheduler = torch.optim.lr_scheduler.OneCycleLR(
-            optimizer, max_lr=config.lr, total_steps=total_steps, pct_start=config.warmup)
+            optimizer, max_lr=peaks, total_steps=total_steps, pct_start=config.warmup)
     history = History(config=asdict(config), device=str(device), model=model,
                       evals_per_epoch=config.evals_per_epoch)
 

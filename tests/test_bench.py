@@ -11,7 +11,7 @@ from toy import toy_data
 from lenet_course import bench
 from lenet_course.checkpoints import pretrained_metadata
 from lenet_course.models import LeNet5
-from lenet_course.train import TrainConfig, fast_config
+from lenet_course.train import TrainConfig, adam_config, fast_config
 
 LAST_LINE = re.compile(
     r"^time_to_99_speedup=(\S+) worst_seed_speedup=(\S+) epoch_speedup=(\S+) course_epoch_s=(\S+) "
@@ -101,7 +101,9 @@ def test_candidates_build_on_each_other_and_include_the_fast_recipe():
     configs = [bench.recipe_config(settings) for _, settings in candidates]
     assert all(config.evals_per_epoch == 2 and config.max_shift == 0 for config in configs)
     assert all(config.num_epochs <= 2 for config in configs[1:])  # two epochs or fewer after the first
-    assert fast_config("cpu", evals_per_epoch=2) in configs
+    assert fast_config("cpu", evals_per_epoch=2) == configs[steps - 1]  # the last step
+    assert adam_config("cpu", evals_per_epoch=2) == configs[4]  # Adam's recipe, before Muon
+    assert [config.optimizer for config in configs[:steps]] == ["adam"] * 5 + ["muon"] * (steps - 5)
 
 
 def test_validation_target_is_the_test_target_less_the_smallest_shipped_gap():
@@ -123,6 +125,8 @@ def test_recipe_table_measures_each_half_epoch_and_picks_the_earliest():
         assert row["worst"] == [min(a, b) for a, b in zip(*row["val_acc"])]
         assert row["median"] == [(a + b) / 2 for a, b in zip(*row["val_acc"])]
     assert rows[0]["epochs_to_target"] is None and rows[1]["epochs_to_target"] in (0.5, 1.0)
+    # 200 training images in batches of 32: 4 steps for the first half epoch (128), 3 after
+    assert rows[1]["steps_to_target"] == {0.5: 4, 1.0: 7}[rows[1]["epochs_to_target"]]
     assert bench.pick_recipe(rows) is rows[1]
     assert bench.pick_recipe(rows[:1]) is None
     table = bench.format_recipe_table(rows, 0.99, columns=2)
@@ -130,17 +134,19 @@ def test_recipe_table_measures_each_half_epoch_and_picks_the_earliest():
     assert all(len(line) <= 88 for line in bench.format_recipe_table(rows, 0.99).splitlines())
 
 
-def test_pick_prefers_fewer_epochs_then_the_better_worst_seed_then_fewer_seconds():
-    def row(reached, worst, seconds):
+def test_pick_prefers_fewer_epochs_then_fewer_steps_then_the_better_worst_seed():
+    def row(reached, steps, worst):
         return {"epochs": [0.5, 1.0, 1.5, 2.0], "worst": worst, "epochs_to_target": reached,
-                "seconds_to_target": seconds}
+                "steps_to_target": steps, "seconds_to_target": None if reached is None else 2.0 * reached}
 
-    rows = [row(2.0, [0.97, 0.98, 0.985, 0.995], 4.0),
-            row(1.5, [0.97, 0.98, 0.990, 0.991], 5.0),
-            row(1.5, [0.97, 0.98, 0.992, 0.991], 5.5),
-            row(1.5, [0.97, 0.98, 0.992, 0.990], 5.2),
-            row(None, [0.5] * 4, None)]
-    assert bench.pick_recipe(rows) is rows[3]
+    rows = [row(1.5, 100, [0.97, 0.98, 0.995, 0.995]),
+            row(1.0, 300, [0.97, 0.993, 0.99, 0.99]),
+            row(1.0, 200, [0.97, 0.990, 0.99, 0.99]),  # fewer steps than the row above: picked
+            row(1.0, 200, [0.97, 0.989, 0.99, 0.99]),  # as many steps, a worse worst seed
+            row(None, None, [0.5] * 4)]
+    assert bench.pick_recipe(rows) is rows[2]
+    assert bench.pick_recipe([rows[0], rows[4]]) is rows[0]
+    assert bench.pick_recipe(rows[4:]) is None
 
 
 def test_profile_splits_an_epoch_into_operators_by_phase():

@@ -7,6 +7,7 @@ from lenet_course.augment import Distortion, random_shift
 from lenet_course.data import MNIST
 from lenet_course.inputs import BACKGROUND
 from lenet_course.models import LeNet5
+from lenet_course.optim import Muon
 from lenet_course.train import (
     History,
     TrainConfig,
@@ -19,6 +20,7 @@ from lenet_course.train import (
     fast_config,
     features_of,
     fit,
+    make_optimizer,
     predict,
     predict_logits,
     set_seed,
@@ -151,7 +153,8 @@ def test_evaluate_loss_is_the_mean_cross_entropy():
     dict(channels_last=False, schedule="constant"),
     dict(channels_last=True, bf16=True),
     dict(max_shift=2),
-], ids=["channels-last+onecycle", "contiguous+constant", "bf16", "shift2"])
+    dict(optimizer="muon", muon_lr=0.02),
+], ids=["channels-last+onecycle", "contiguous+constant", "bf16", "shift2", "muon"])
 def test_every_path_of_fit_learns_the_toy_task(settings):
     data = toy_data()
     config = TrainConfig(num_epochs=3, batch_size=32, lr=3e-3, **settings)
@@ -180,9 +183,38 @@ def test_one_cycle_warms_up_then_anneals(monkeypatch):
     assert rates[0] < config.lr / 10 and rates[-1] < config.lr / 100
 
 
+def test_one_cycle_gives_muons_weights_and_adams_biases_each_their_own_peak(monkeypatch):
+    data = toy_data(n=960)
+    config = TrainConfig(num_epochs=2, batch_size=32, lr=1e-2, optimizer="muon", muon_lr=0.05)
+    rates = []
+    original = Muon.step
+
+    def recording_step(self, *args, **kwargs):
+        rates.append([group["lr"] for group in self.param_groups])
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(Muon, "step", recording_step)
+    fit(LeNet5(), data, config, device="cpu", progress=False)
+    muon_peak, adam_peak = (max(group) for group in zip(*rates))
+    assert muon_peak == pytest.approx(0.05, rel=0.05) and adam_peak == pytest.approx(1e-2, rel=0.05)
+    assert rates[-1][0] < 0.05 / 100 and rates[-1][1] < 1e-2 / 100
+
+
+def test_the_optimizer_is_adam_or_muon_and_muon_takes_no_weight_decay():
+    model = LeNet5()
+    assert isinstance(make_optimizer(model, TrainConfig(), torch.device("cpu")), torch.optim.Adam)
+    assert isinstance(make_optimizer(model, TrainConfig(optimizer="muon"), torch.device("cpu")), Muon)
+    with pytest.raises(ValueError, match="no weight decay"):
+        make_optimizer(model, TrainConfig(optimizer="muon", weight_decay=1e-4), torch.device("cpu"))
+    with pytest.raises(ValueError, match="'adam' or 'muon'"):
+        TrainConfig(optimizer="sgd")
+    with pytest.raises(ValueError, match="muon_lr"):
+        TrainConfig(muon_lr=0)
+
+
 def test_recipes():
     fast = fast_config("cpu")
-    assert fast.num_epochs <= 2 and fast.max_shift == 0 and fast.distortion is None
+    assert fast.num_epochs <= 2 and fast.optimizer == "muon" and fast.max_shift == 0 and fast.distortion is None
     assert fast.bf16 == bf16_supported("cpu") and fast.evals_per_epoch == 1
     assert fast_config("cpu", evals_per_epoch=2).evals_per_epoch == 2
     assert classic_config().num_epochs == 12 and classic_config(num_epochs=1).num_epochs == 1
