@@ -372,18 +372,21 @@ def recipe_table(data: MNIST, candidates: list[tuple[str, dict]], seeds=SEEDS,
 
 def pick_recipe(rows: list[dict]) -> dict | None:
     """The row whose median seed reaches the target in the fewest epochs, then with the fewest
-    optimiser steps, then whose worst seed is most accurate there; None if none reaches it.
+    optimiser steps, then with the most accurate median seed there, then worst seed; None if
+    none reaches it.
 
     Steps stand for seconds: at the same number of images, fewer and larger batches train
     faster (the ablation's "+ batch 256" row measures it), and a count of steps is the same on
-    a busy machine and a quiet one, where measured seconds are not."""
+    a busy machine and a quiet one, where measured seconds are not. The median seed's accuracy
+    breaks ties because the benchmark reports the median of its seeds: the higher it is above
+    the target, the likelier the median seed also reaches 99% on the test split."""
     reached = [row for row in rows if row["epochs_to_target"] is not None]
 
-    def worst_there(row: dict) -> float:
-        return row["worst"][row["epochs"].index(row["epochs_to_target"])]
+    def there(row: dict, key: str) -> float:
+        return row[key][row["epochs"].index(row["epochs_to_target"])]
 
-    return min(reached, key=lambda row: (row["epochs_to_target"], row["steps_to_target"], -worst_there(row)),
-               default=None)
+    return min(reached, key=lambda row: (row["epochs_to_target"], row["steps_to_target"],
+                                         -there(row, "median"), -there(row, "worst")), default=None)
 
 
 def format_recipe_table(rows: list[dict], target: float, columns: int = 4) -> str:
@@ -447,7 +450,7 @@ def ablation(train_size: int = 10_000, device: str | torch.device = "cpu") -> li
     configs = [TrainConfig(num_epochs=1, max_shift=0, schedule="constant", lr=1e-3, **settings)
                for _, settings, _ in steps]
     # the recipe's own epoch: Muon, one-cycle, label smoothing, its first half in smaller batches
-    steps.append(("the fast recipe's epoch (Muon, batch ramp, smoothing)", {}, False))
+    steps.append(("the fast recipe's epoch (Muon, batch 512, smoothing)", {}, False))
     configs.append(fast_config(device, num_epochs=1))
     for (name, _, relu_first), config in zip(steps, configs):
         torch.manual_seed(0)

@@ -134,19 +134,22 @@ def test_recipe_table_measures_each_half_epoch_and_picks_the_earliest():
     assert all(len(line) <= 88 for line in bench.format_recipe_table(rows, 0.99).splitlines())
 
 
-def test_pick_prefers_fewer_epochs_then_fewer_steps_then_the_better_worst_seed():
-    def row(reached, steps, worst):
-        return {"epochs": [0.5, 1.0, 1.5, 2.0], "worst": worst, "epochs_to_target": reached,
+def test_pick_prefers_fewer_epochs_then_fewer_steps_then_the_better_median_then_worst_seed():
+    def row(reached, steps, median, worst):
+        return {"epochs": [0.5, 1.0, 1.5, 2.0], "median": median, "worst": worst, "epochs_to_target": reached,
                 "steps_to_target": steps, "seconds_to_target": None if reached is None else 2.0 * reached}
 
-    rows = [row(1.5, 100, [0.97, 0.98, 0.995, 0.995]),
-            row(1.0, 300, [0.97, 0.993, 0.99, 0.99]),
-            row(1.0, 200, [0.97, 0.990, 0.99, 0.99]),  # fewer steps than the row above: picked
-            row(1.0, 200, [0.97, 0.989, 0.99, 0.99]),  # as many steps, a worse worst seed
-            row(None, None, [0.5] * 4)]
-    assert bench.pick_recipe(rows) is rows[2]
-    assert bench.pick_recipe([rows[0], rows[4]]) is rows[0]
-    assert bench.pick_recipe(rows[4:]) is None
+    rows = [row(1.5, 100, [0.97, 0.98, 0.995, 0.995], [0.97, 0.98, 0.995, 0.995]),
+            row(1.0, 300, [0.97, 0.995, 0.99, 0.99], [0.97, 0.993, 0.99, 0.99]),
+            row(1.0, 200, [0.97, 0.990, 0.99, 0.99], [0.97, 0.990, 0.99, 0.99]),  # fewer steps
+            row(1.0, 200, [0.97, 0.992, 0.99, 0.99], [0.97, 0.987, 0.99, 0.99]),  # and a better median
+            row(1.0, 200, [0.97, 0.992, 0.99, 0.99], [0.97, 0.988, 0.99, 0.99]),  # and a better worst: picked
+            row(None, None, [0.5] * 4, [0.5] * 4)]
+    assert bench.pick_recipe(rows) is rows[4]
+    assert bench.pick_recipe(rows[:4]) is rows[3]
+    assert bench.pick_recipe(rows[:3]) is rows[2]
+    assert bench.pick_recipe([rows[0], rows[5]]) is rows[0]
+    assert bench.pick_recipe(rows[5:]) is None
 
 
 def test_profile_splits_an_epoch_into_operators_by_phase():
