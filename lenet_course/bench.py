@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import contextlib
 import json
 import math
 import os
@@ -512,6 +513,22 @@ def profile_phases(pipeline: str, n_batches: int = 100, batch_size: int = 64,
 PHASES = ("data", "forward", "backward", "optimiser")  # the regions fit() names for the profiler
 
 
+@contextlib.contextmanager
+def _native_stderr_silenced():
+    """Point file descriptor 2 at the null device for the block. The profiler's native library
+    (kineto) writes its start and stop lines there, below Python, where ``sys.stderr`` cannot
+    catch them, and a notebook would show them as output."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 def profile_epoch(config: TrainConfig | None = None, device: str | torch.device = "cpu",
                   train_size: int | None = None, data: MNIST | None = None) -> dict:
     """One epoch of ``fit`` (default: the fast recipe, one epoch, on all 60,000 images, or
@@ -534,10 +551,12 @@ def profile_epoch(config: TrainConfig | None = None, device: str | torch.device 
     warm_up = MNIST(data.X_train[:2048], data.y_train[:2048], data.X_val, data.y_val, data.X_test, data.y_test)
     fit(LeNet5, warm_up, config, device=device, progress=False)  # first-call costs, not profiled
     activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if device.type == "cuda" else [])
-    with profile(activities=activities) as prof:
-        fit(LeNet5, data, config, device=device, progress=False)
+    with _native_stderr_silenced():
+        with profile(activities=activities) as prof:
+            fit(LeNet5, data, config, device=device, progress=False)
+        events = prof.events()
     seconds: dict[tuple[str, str], float] = {}
-    for event in prof.events():
+    for event in events:
         phase, parent = "other", event if event.name in PHASES else event.cpu_parent
         while parent is not None and parent.name not in PHASES:
             parent = parent.cpu_parent

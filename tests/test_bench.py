@@ -152,9 +152,10 @@ def test_pick_prefers_fewer_epochs_then_fewer_steps_then_the_better_median_then_
     assert bench.pick_recipe(rows[5:]) is None
 
 
-def test_profile_splits_an_epoch_into_operators_by_phase():
+def test_profile_splits_an_epoch_into_operators_by_phase(capfd):
     config = TrainConfig(num_epochs=1, batch_size=32, max_shift=0, bf16=False)
     profile = bench.profile_epoch(config, device="cpu", data=toy_data(600))
+    assert capfd.readouterr().err == ""  # the profiler's native start/stop lines kept off the page
     rows = profile["rows"]
     assert sum(row["share"] for row in rows) == pytest.approx(1.0)
     assert [row["seconds"] for row in rows] == sorted((row["seconds"] for row in rows), reverse=True)
