@@ -532,7 +532,8 @@ def _native_stderr_silenced():
 def profile_epoch(config: TrainConfig | None = None, device: str | torch.device = "cpu",
                   train_size: int | None = None, data: MNIST | None = None) -> dict:
     """One epoch of ``fit`` (default: the fast recipe, one epoch, on all 60,000 images, or
-    the first ``train_size``, or ``data``'s training split) under ``torch.profiler``, by operator.
+    ``data``'s training split; either cut to its first ``train_size``) under ``torch.profiler``,
+    by operator.
 
     Returns ``rows``: one per (phase, operator), with its seconds of self time (time inside the
     operator, not inside the operators it calls), largest first, where the phase is the named
@@ -547,7 +548,8 @@ def profile_epoch(config: TrainConfig | None = None, device: str | torch.device 
     config = replace(config or fast_config(device), num_epochs=1, evals_per_epoch=1)
     if data is None:
         data = load_mnist(train_size=train_size, test_size=0, val_size=0)
-    data = MNIST(data.X_train, data.y_train, data.X_val[:0], data.y_val[:0], data.X_test, data.y_test)
+    data = MNIST(data.X_train[:train_size], data.y_train[:train_size], data.X_val[:0], data.y_val[:0],
+                 data.X_test, data.y_test)
     warm_up = MNIST(data.X_train[:2048], data.y_train[:2048], data.X_val, data.y_val, data.X_test, data.y_test)
     fit(LeNet5, warm_up, config, device=device, progress=False)  # first-call costs, not profiled
     activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if device.type == "cuda" else [])

@@ -169,6 +169,20 @@ def test_profile_splits_an_epoch_into_operators_by_phase(capfd):
     assert len(text.splitlines()) == 1 + 5 + 2 and text.splitlines()[-1].startswith("by phase: data")
 
 
+def test_profile_cuts_given_data_to_train_size(monkeypatch):
+    sizes = []
+    real_fit = bench.fit
+
+    def recording_fit(model, data, *args, **kwargs):
+        sizes.append(len(data.X_train))
+        return real_fit(model, data, *args, **kwargs)
+
+    monkeypatch.setattr(bench, "fit", recording_fit)
+    config = TrainConfig(num_epochs=1, batch_size=32, max_shift=0, bf16=False)
+    bench.profile_epoch(config, device="cpu", data=toy_data(600), train_size=64)
+    assert sizes[-1] == 64  # the profiled epoch; the warm-up before it is as large or smaller
+
+
 def test_quick_benchmark_runs_and_prints_the_new_lines():
     done = subprocess.run([sys.executable, "-m", "lenet_course.bench", "--quick", "--device", "cpu"],
                           capture_output=True, text=True, timeout=600)
