@@ -311,6 +311,8 @@ RECIPE_ALTERNATIVES: tuple[tuple[str, dict], ...] = (
     ("(alt) Muon peak 0.08", dict(muon_lr=0.08)),
     ("(alt) label smoothing 0.1", dict(label_smoothing=0.1)),
 )
+
+
 def validation_target(target: float = TARGET, margin: float = 0.0) -> float:
     """The validation accuracy that stands for ``target`` test accuracy when choosing a recipe.
 
@@ -346,9 +348,8 @@ def recipe_table(data: MNIST, candidates: list[tuple[str, dict]], seeds=SEEDS,
     validation accuracy each half epoch), ``median`` and ``worst`` (over the seeds, each half
     epoch), ``epoch_s`` (mean training seconds per epoch), ``epochs_to_target`` (the first half
     epoch at which the median seed has reached ``target``, default :func:`validation_target`,
-    or None), ``steps_to_target`` (the optimiser steps taken by then) and ``seconds_to_target``
-    (``epoch_s`` times ``epochs_to_target``). The median, because the
-    benchmark reports the median of its seeds; the worst seed decides between ties.
+    or None) and ``steps_to_target`` (the optimiser steps taken by then). The median, because
+    the benchmark reports the median of its seeds; :func:`pick_recipe` says how rows are ranked.
     """
     device = choose_device(str(device))
     target = validation_target() if target is None else target
@@ -361,13 +362,13 @@ def recipe_table(data: MNIST, candidates: list[tuple[str, dict]], seeds=SEEDS,
         epoch_s = sum(h.train_time_s for h in histories) / sum(h.epochs[-1] for h in histories)
         reached = next((epochs for epochs, acc in zip(histories[0].epochs, median) if acc >= target), None)
         config = recipe_config(settings, device)
-        steps = config.steps_per_part(len(data.X_train))  # measured by halves: two parts an epoch
+        steps = config.steps_per_part(len(data.X_train))
         rows.append({"name": name, "settings": settings, "epochs": histories[0].epochs,
                      "val_acc": [h.val_acc for h in histories], "median": median,
                      "worst": [min(values) for values in per_half], "epoch_s": epoch_s,
                      "epochs_to_target": reached,
-                     "steps_to_target": None if reached is None else sum(steps[:round(2 * reached)]),
-                     "seconds_to_target": None if reached is None else reached * epoch_s})
+                     "steps_to_target": None if reached is None else
+                     sum(steps[:round(reached * config.parts_per_epoch)])})
     return rows
 
 
@@ -450,7 +451,7 @@ def ablation(train_size: int = 10_000, device: str | torch.device = "cpu") -> li
         steps.append(("+ bfloat16 autocast", dict(batch_size=256, channels_last=True, bf16=True), False))
     configs = [TrainConfig(num_epochs=1, max_shift=0, schedule="constant", lr=1e-3, **settings)
                for _, settings, _ in steps]
-    # the recipe's own epoch: Muon, one-cycle, label smoothing, its first half in smaller batches
+    # the recipe's own epoch: Muon, one-cycle, label smoothing, batches of 512
     steps.append(("the fast recipe's epoch (Muon, batch 512, smoothing)", {}, False))
     configs.append(fast_config(device, num_epochs=1))
     for (name, _, relu_first), config in zip(steps, configs):
@@ -577,8 +578,25 @@ def profile_epoch(config: TrainConfig | None = None, device: str | torch.device 
     return {"rows": rows, "total_s": total, "phases": phases, "config": config}
 
 
+# Kinds of work in a profile, by words in an operator's name; the optimiser phase is its own kind.
+WORK_KINDS = {"convolutions": ("convolution",), "max pooling": ("max_pool", "fill_")}  # fill_ zeroes its gradient
+
+
+def shares_by_kind(profile: dict) -> dict[str, float]:
+    """Each kind of work's share of a :func:`profile_epoch` profile: the convolutions (forward and
+    backward), max pooling (forward, backward, and zeroing its gradient), the optimiser (every
+    operator in the optimiser phase) and the rest. The shares add up to 1."""
+    shares = dict.fromkeys([*WORK_KINDS, "optimiser", "the rest"], 0.0)
+    for row in profile["rows"]:
+        kind = "optimiser" if row["phase"] == "optimiser" else next(
+            (kind for kind, words in WORK_KINDS.items() if any(w in row["operator"] for w in words)), "the rest")
+        shares[kind] += row["share"]
+    return shares
+
+
 def format_profile(profile: dict, top: int = 12) -> str:
-    """The ``top`` operators' share of an epoch's profiled time, then each phase's."""
+    """The ``top`` operators' share of an epoch's profiled time, then each phase's and each
+    kind of work's (:func:`shares_by_kind`)."""
     lines = [f"{'operator':<40}{'phase':>10}{'ms':>9}{'share':>8}"]
     for row in profile["rows"][:top]:
         lines.append(f"{row['operator'][:39]:<40}{row['phase']:>10}{1e3 * row['seconds']:>9.0f}"
@@ -587,6 +605,8 @@ def format_profile(profile: dict, top: int = 12) -> str:
     lines.append(f"{'all other operators':<40}{'':>10}{1e3 * rest:>9.0f}{rest / profile['total_s']:>8.1%}")
     lines.append("by phase: " + ", ".join(f"{phase} {seconds / profile['total_s']:.0%}"
                                           for phase, seconds in profile["phases"].items()))
+    lines.append("by kind of work: " + ", ".join(f"{kind} {share:.0%}"
+                                                 for kind, share in shares_by_kind(profile).items()))
     return "\n".join(lines)
 
 

@@ -137,7 +137,7 @@ def test_recipe_table_measures_each_half_epoch_and_picks_the_earliest():
 def test_pick_prefers_fewer_epochs_then_fewer_steps_then_the_better_median_then_worst_seed():
     def row(reached, steps, median, worst):
         return {"epochs": [0.5, 1.0, 1.5, 2.0], "median": median, "worst": worst, "epochs_to_target": reached,
-                "steps_to_target": steps, "seconds_to_target": None if reached is None else 2.0 * reached}
+                "steps_to_target": steps}
 
     rows = [row(1.5, 100, [0.97, 0.98, 0.995, 0.995], [0.97, 0.98, 0.995, 0.995]),
             row(1.0, 300, [0.97, 0.995, 0.99, 0.99], [0.97, 0.993, 0.99, 0.99]),
@@ -166,7 +166,24 @@ def test_profile_splits_an_epoch_into_operators_by_phase(capfd):
     assert any(phase == "optimiser" for phase, _ in where)
     assert set(profile["phases"]) == {"data", "forward", "backward", "optimiser", "other"}
     text = bench.format_profile(profile, top=5)
-    assert len(text.splitlines()) == 1 + 5 + 2 and text.splitlines()[-1].startswith("by phase: data")
+    assert len(text.splitlines()) == 1 + 5 + 3 and text.splitlines()[-2].startswith("by phase: data")
+    assert text.splitlines()[-1].startswith("by kind of work: convolutions")
+    shares = bench.shares_by_kind(profile)
+    assert list(shares) == ["convolutions", "max pooling", "optimiser", "the rest"]
+    assert sum(shares.values()) == pytest.approx(1.0) and min(shares.values()) > 0
+
+
+def test_shares_by_kind_sort_operators_into_their_kinds():
+    def row(phase, operator, share):
+        return {"phase": phase, "operator": operator, "share": share}
+
+    profile = {"rows": [row("backward", "aten::convolution_backward", 0.3),
+                        row("forward", "aten::mkldnn_convolution", 0.1),
+                        row("forward", "aten::max_pool2d_with_indices", 0.2), row("backward", "aten::fill_", 0.05),
+                        row("optimiser", "aten::mm", 0.15), row("optimiser", "(python)", 0.05),
+                        row("forward", "aten::addmm", 0.15)]}
+    assert bench.shares_by_kind(profile) == pytest.approx(
+        {"convolutions": 0.4, "max pooling": 0.25, "optimiser": 0.2, "the rest": 0.15})
 
 
 def test_profile_cuts_given_data_to_train_size(monkeypatch):

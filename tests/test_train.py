@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -222,6 +224,22 @@ def test_recipes():
     assert distorted_config() == TrainConfig(num_epochs=24, max_shift=0, distortion=Distortion().scaled(0.75))
     assert undistorted_config() == TrainConfig(num_epochs=12, max_shift=0)
     assert classic_config() == TrainConfig(num_epochs=12, lr=1e-2, max_shift=1)
+
+
+def test_the_glossary_and_the_readme_state_the_fast_recipe_as_it_is():
+    """Pages that no chapter runs quote the recipe's numbers: they must follow fast_config."""
+    root = Path(__file__).resolve().parent.parent
+    fast = fast_config("cpu")
+    glossary = " ".join((root / "book" / "glossary.md").read_text().split())  # lines joined
+    assert f"ε = {fast.label_smoothing:g} in the course's fast recipe" in glossary
+    assert f"label_smoothing={fast.label_smoothing:g}" in glossary
+    assert f"over {fast.warmup:.0%} of the steps in the course's fast recipe" in glossary
+    readme = " ".join((root / "README.md").read_text().split())
+    assert (f"with Muon (`lenet_course.optim`: each weight matrix stepped along the orthogonalised momentum of its "
+            f"gradients) at a peak of {fast.muon_lr:g} and Adam for the biases at {fast.lr:g}, a "
+            f"{fast.warmup:.0%} warm-up, label smoothing {fast.label_smoothing:g} and batches of "
+            f"{fast.batch_size}.") in readme
+    assert fast.num_epochs == 1 and "and one epoch of one-cycle training with Muon" in readme
 
 
 def test_half_epoch_measurements_leave_the_training_unchanged():
