@@ -5,5 +5,5 @@ package does nothing else: no downloads, no seeding, no changes to matplotlib's 
 """
 
 __version__ = "0.3.0"
-__all__ = ["augment", "bench", "checkpoints", "checks", "classic", "data", "drawing", "inputs", "metrics",
-           "models", "optim", "pretrain", "shapes", "style", "train", "unitpath", "viz", "web"]
+__all__ = ["augment", "bench", "checkpoints", "checks", "classic", "data", "drawing", "inputs", "kernels",
+           "metrics", "models", "optim", "pretrain", "shapes", "style", "train", "unitpath", "viz", "web"]

@@ -441,14 +441,17 @@ def ablation(train_size: int = 10_000, device: str | torch.device = "cpu") -> li
     tutorial = run_tutorial(device, 1, False, train_size=train_size, test_size=100, evals_per_epoch=1)
     rows.append({"step": "tutorial: per-sample transforms, DataLoader, batch 64",
                  "epoch_s": sum(tutorial["eval_times"]) * scale})
+    plain = dict(batch_size=256, channels_last=True, fast_pooling=False)
     steps = [
-        ("whole in-memory tensors, batch 64", dict(batch_size=64, channels_last=False), True),
-        ("+ batch 256", dict(batch_size=256, channels_last=False), True),
-        ("+ channels-last memory layout", dict(batch_size=256, channels_last=True), True),
-        ("+ ReLU after pooling (4x fewer ReLUs)", dict(batch_size=256, channels_last=True), False),
+        ("whole in-memory tensors, batch 64", dict(plain, batch_size=64, channels_last=False), True),
+        ("+ batch 256", dict(plain, channels_last=False), True),
+        ("+ channels-last memory layout", plain, True),
+        ("+ ReLU after pooling (4x fewer ReLUs)", plain, False),
     ]
     if bf16_supported(device):
-        steps.append(("+ bfloat16 autocast", dict(batch_size=256, channels_last=True, bf16=True), False))
+        plain = dict(plain, bf16=True)
+        steps.append(("+ bfloat16 autocast", plain, False))
+    steps.append(("+ S2's max pooling by rows (kernels)", dict(plain, fast_pooling=True), False))
     configs = [TrainConfig(num_epochs=1, max_shift=0, schedule="constant", lr=1e-3, **settings)
                for _, settings, _ in steps]
     # the recipe's own epoch: Muon, one-cycle, label smoothing, batches of 512
@@ -512,6 +515,7 @@ def profile_phases(pipeline: str, n_batches: int = 100, batch_size: int = 64,
 
 
 PHASES = ("data", "forward", "backward", "optimiser")  # the regions fit() names for the profiler
+OWN_KERNELS = ("MaxPoolByRows",)  # lenet_course.kernels' operations: their operators are named after them
 
 
 @contextlib.contextmanager
@@ -540,7 +544,9 @@ def profile_epoch(config: TrainConfig | None = None, device: str | torch.device 
     operator, not inside the operators it calls), largest first, where the phase is the named
     region of ``fit`` it ran in: ``data``, ``forward`` (the model and the loss), ``backward``,
     ``optimiser``, or ``other`` (the running loss and accuracy). Time in a region outside every
-    operator (Python, dispatch) is the operator ``(python)``. Also ``total_s`` and ``phases``.
+    operator (Python, dispatch) is the operator ``(python)``; an operator run inside one of the
+    course's own operations (``OWN_KERNELS``) is named after it too, as in ``MaxPoolByRows:
+    aten::gt``. Also ``total_s`` and ``phases``.
     The profiler adds its own cost to every operator call, so the shares are the figure to read.
     """
     from torch.profiler import ProfilerActivity, profile  # deferred: only this mode needs it
@@ -560,12 +566,13 @@ def profile_epoch(config: TrainConfig | None = None, device: str | torch.device 
         events = prof.events()
     seconds: dict[tuple[str, str], float] = {}
     for event in events:
-        phase, parent = "other", event if event.name in PHASES else event.cpu_parent
+        phase, parent, within = "other", event if event.name in PHASES else event.cpu_parent, None
         while parent is not None and parent.name not in PHASES:
+            within = parent.name if parent.name in OWN_KERNELS else within
             parent = parent.cpu_parent
         if parent is not None:
             phase = parent.name
-        name = event.name
+        name = event.name if within is None else f"{within}: {event.name}"
         if name in PHASES or name.startswith("Optimizer."):
             name = "(python)"
         elif name.startswith("autograd::engine"):
@@ -579,7 +586,8 @@ def profile_epoch(config: TrainConfig | None = None, device: str | torch.device 
 
 
 # Kinds of work in a profile, by words in an operator's name; the optimiser phase is its own kind.
-WORK_KINDS = {"convolutions": ("convolution",), "max pooling": ("max_pool", "fill_")}  # fill_ zeroes its gradient
+WORK_KINDS = {"convolutions": ("convolution",),
+              "max pooling": ("max_pool", "MaxPool", "fill_")}  # fill_ zeroes its gradient
 
 
 def shares_by_kind(profile: dict) -> dict[str, float]:

@@ -41,33 +41,43 @@ def orthogonalize(matrix: torch.Tensor, steps: int = NS_STEPS) -> torch.Tensor:
     x = x / (x.norm() + 1e-7)
     for _ in range(steps):
         gram = x @ x.T
-        x = a * x + (b * gram + c * gram @ gram) @ x
+        poly = torch.addmm(gram, gram, gram, beta=b, alpha=c)  # b A + c A^2, one fused product
+        x = torch.addmm(x, poly, x, beta=a)  # a X + (b A + c A^2) X
     return x if wide else x.T
 
 
 class Muon(torch.optim.Optimizer):
     """Muon for the parameters with two or more dimensions (weight matrices, convolution
-    kernels), Adam for the rest (biases), in one optimiser with two parameter groups.
+    kernels), Adam for the rest (biases) and for any in ``adam_params`` (such as the output
+    layer's weights, which Muon's author leaves to Adam), in one optimiser with two parameter
+    groups.
 
     ``muon_lr`` is the Muon group's learning rate, ``lr`` the Adam group's; ``betas[0]`` is both
     groups' momentum (so a one-cycle schedule that cycles Adam's beta1 cycles Muon's momentum
     too). Muon's step: buffer <- beta1 * buffer + gradient; the Nesterov look-ahead
     gradient + beta1 * buffer, reshaped to one row per output unit or map and orthogonalised;
     the step is that times ``muon_lr`` times sqrt(max(1, rows / columns)), so that a tall
-    matrix (more outputs than inputs) moves as much per row as a wide one. No weight decay.
+    matrix (more outputs than inputs) moves as much per row as a wide one. ``ns_steps``
+    Newton-Schulz iterations orthogonalise (:func:`orthogonalize`). No weight decay.
     """
 
     def __init__(self, params: Iterable[torch.Tensor], lr: float = 1e-3, muon_lr: float = 0.02,
-                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8) -> None:
+                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8, ns_steps: int = NS_STEPS,
+                 adam_params: Iterable[torch.Tensor] = ()) -> None:
         params = list(params)
         if not params:
             raise ValueError("Muon got no parameters to optimise.")
         if lr <= 0 or muon_lr <= 0:
             raise ValueError(f"learning rates must be positive, got lr={lr} and muon_lr={muon_lr}.")
-        matrices = [p for p in params if p.ndim >= 2]
-        vectors = [p for p in params if p.ndim < 2]
-        groups = [dict(params=matrices, lr=muon_lr, muon=True), dict(params=vectors, lr=lr, muon=False)]
-        super().__init__([g for g in groups if g["params"]], dict(lr=lr, betas=betas, eps=eps))
+        if ns_steps < 1:
+            raise ValueError(f"ns_steps must be at least 1, got {ns_steps}.")
+        to_adam = {id(p) for p in adam_params}
+        if to_adam - {id(p) for p in params}:
+            raise ValueError("adam_params must be among params.")
+        matrices = [p for p in params if p.ndim >= 2 and id(p) not in to_adam]
+        others = [p for p in params if p.ndim < 2 or id(p) in to_adam]
+        groups = [dict(params=matrices, lr=muon_lr, muon=True), dict(params=others, lr=lr, muon=False)]
+        super().__init__([g for g in groups if g["params"]], dict(lr=lr, betas=betas, eps=eps, ns_steps=ns_steps))
 
     @torch.no_grad()
     def step(self, closure=None):
@@ -87,7 +97,7 @@ class Muon(torch.optim.Optimizer):
                     look_ahead = p.grad.add(momentum, alpha=beta1)  # Nesterov
                     rows = look_ahead.reshape(len(p), -1)  # one row per output unit or map
                     scale = math.sqrt(max(1.0, rows.shape[0] / rows.shape[1]))
-                    p.add_(orthogonalize(rows).view_as(p).to(p.dtype), alpha=-group["lr"] * scale)
+                    p.add_(orthogonalize(rows, group["ns_steps"]).view_as(p).to(p.dtype), alpha=-group["lr"] * scale)
                 else:  # Adam, with bias correction
                     if not state:
                         state.update(step=0, mean=torch.zeros_like(p), square=torch.zeros_like(p))

@@ -2,6 +2,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from lenet_course import optim
 from lenet_course.models import LeNet5
 from lenet_course.optim import NS_COEFFICIENTS, NS_STEPS, Muon, orthogonalize
 
@@ -52,6 +53,25 @@ def test_muon_puts_weights_in_one_group_and_biases_in_adams():
         Muon(model.parameters(), muon_lr=0.0)
     with pytest.raises(ValueError, match="no closure"):
         optimizer.step(lambda: 0.0)
+
+
+def test_muon_gives_adam_the_parameters_it_is_told_to_and_its_iterations_to_orthogonalize(monkeypatch):
+    model = LeNet5()
+    optimizer = Muon(model.parameters(), ns_steps=3, adam_params=model.output.parameters())
+    muon_group, adam_group = optimizer.param_groups
+    assert {id(p) for p in adam_group["params"]} == {id(p) for n, p in model.named_parameters()
+                                                      if n.endswith("bias") or n.startswith("output.")}
+    assert len(muon_group["params"]) == 4 and muon_group["ns_steps"] == 3
+    steps = []
+    monkeypatch.setattr(optim, "orthogonalize", lambda m, n: steps.append(n) or m)
+    for p in model.parameters():
+        p.grad = torch.ones_like(p)
+    optimizer.step()
+    assert steps == [3] * 4  # one orthogonalisation per Muon matrix, with 3 iterations
+    with pytest.raises(ValueError, match="ns_steps"):
+        Muon(model.parameters(), ns_steps=0)
+    with pytest.raises(ValueError, match="among params"):
+        Muon(model.f5.parameters(), adam_params=model.output.parameters())
 
 
 def test_a_muon_step_moves_a_kernel_by_its_orthogonalised_gradient_and_a_bias_as_adam_does():

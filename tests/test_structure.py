@@ -10,8 +10,8 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "lenet_course"
 
 # Bottom to top. A module may import the modules listed before it, never one after it.
-FLOORS = ["shapes", "inputs", "drawing", "data", "augment", "models", "classic", "checkpoints", "optim", "train",
-          "metrics", "unitpath", "style", "viz", "checks", "bench", "pretrain", "web"]
+FLOORS = ["shapes", "inputs", "drawing", "data", "augment", "models", "classic", "checkpoints", "optim", "kernels",
+          "train", "metrics", "unitpath", "style", "viz", "checks", "bench", "pretrain", "web"]
 MODELS_KNOW_NOTHING_OF = {"data", "train", "checkpoints"}  # no files, no data, no training
 
 

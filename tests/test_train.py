@@ -23,6 +23,7 @@ from lenet_course.train import (
     features_of,
     fit,
     make_optimizer,
+    output_layer,
     predict,
     predict_logits,
     set_seed,
@@ -212,6 +213,22 @@ def test_the_optimizer_is_adam_or_muon_and_muon_takes_no_weight_decay():
         TrainConfig(optimizer="sgd")
     with pytest.raises(ValueError, match="muon_lr"):
         TrainConfig(muon_lr=0)
+    with pytest.raises(ValueError, match="muon_ns_steps"):
+        TrainConfig(muon_ns_steps=0)
+
+
+def test_muon_output_false_leaves_the_output_layer_to_adam():
+    model = LeNet5()
+    assert output_layer(model) is model.output
+    config = TrainConfig(optimizer="muon", muon_output=False, muon_ns_steps=3)
+    muon_group, adam_group = make_optimizer(model, config, torch.device("cpu")).param_groups
+    assert any(p is model.output.weight for p in adam_group["params"])
+    assert any(p is model.f6.weight for p in muon_group["params"])
+    assert muon_group["ns_steps"] == 3
+    everywhere = make_optimizer(model, TrainConfig(optimizer="muon"), torch.device("cpu"))
+    assert any(p is model.output.weight for p in everywhere.param_groups[0]["params"])
+    with pytest.raises(ValueError, match="no layer with parameters"):
+        output_layer(torch.nn.ReLU())
 
 
 def test_recipes():
