@@ -101,7 +101,10 @@ def test_candidates_build_on_each_other_and_include_the_fast_recipe():
     configs = [bench.recipe_config(settings) for _, settings in candidates]
     assert all(config.evals_per_epoch == 2 and config.max_shift == 0 for config in configs)
     assert all(config.num_epochs <= 2 for config in configs[1:])  # two epochs or fewer after the first
-    assert fast_config("cpu", evals_per_epoch=2) == configs[steps - 1]  # the last step
+    # fast_config is the candidate that --choose picked, as the README's recorded run names it
+    readme = (Path(bench.__file__).resolve().parent.parent / "README.md").read_text()
+    chosen = re.search(r"^chosen: (.+?) \{.*\}; fast_config\(\) is this recipe$", readme, re.M).group(1)
+    assert fast_config("cpu", evals_per_epoch=2) == configs[[name for name, _ in candidates].index(chosen)]
     assert adam_config("cpu", evals_per_epoch=2) == configs[4]  # Adam's recipe, before Muon
     assert [config.optimizer for config in configs[:steps]] == ["adam"] * 5 + ["muon"] * (steps - 5)
 
@@ -127,6 +130,7 @@ def test_recipe_table_measures_each_half_epoch_and_picks_the_earliest():
     assert rows[0]["epochs_to_target"] is None and rows[1]["epochs_to_target"] in (0.5, 1.0)
     # 200 training images in batches of 32: 4 steps for the first half epoch (128), 3 after
     assert rows[1]["steps_to_target"] == {0.5: 4, 1.0: 7}[rows[1]["epochs_to_target"]]
+    assert rows[1]["iterations_per_step"] == 0  # Adam
     assert bench.pick_recipe(rows) is rows[1]
     assert bench.pick_recipe(rows[:1]) is None
     table = bench.format_recipe_table(rows, 0.99, columns=2)
@@ -134,22 +138,30 @@ def test_recipe_table_measures_each_half_epoch_and_picks_the_earliest():
     assert all(len(line) <= 88 for line in bench.format_recipe_table(rows, 0.99).splitlines())
 
 
-def test_pick_prefers_fewer_epochs_then_fewer_steps_then_the_better_median_then_worst_seed():
-    def row(reached, steps, median, worst):
+def test_pick_prefers_fewer_epochs_steps_and_iterations_then_the_better_median_then_worst_seed():
+    def row(reached, steps, median, worst, iterations=25):
         return {"epochs": [0.5, 1.0, 1.5, 2.0], "median": median, "worst": worst, "epochs_to_target": reached,
-                "steps_to_target": steps}
+                "steps_to_target": steps, "iterations_per_step": iterations}
 
     rows = [row(1.5, 100, [0.97, 0.98, 0.995, 0.995], [0.97, 0.98, 0.995, 0.995]),
             row(1.0, 300, [0.97, 0.995, 0.99, 0.99], [0.97, 0.993, 0.99, 0.99]),
             row(1.0, 200, [0.97, 0.990, 0.99, 0.99], [0.97, 0.990, 0.99, 0.99]),  # fewer steps
             row(1.0, 200, [0.97, 0.992, 0.99, 0.99], [0.97, 0.987, 0.99, 0.99]),  # and a better median
             row(1.0, 200, [0.97, 0.992, 0.99, 0.99], [0.97, 0.988, 0.99, 0.99]),  # and a better worst: picked
-            row(None, None, [0.5] * 4, [0.5] * 4)]
-    assert bench.pick_recipe(rows) is rows[4]
+            row(None, None, [0.5] * 4, [0.5] * 4),
+            row(1.0, 200, [0.97, 0.991, 0.99, 0.99], [0.97, 0.985, 0.99, 0.99], iterations=12)]  # cheaper steps
+    assert bench.pick_recipe(rows[:5]) is rows[4]
     assert bench.pick_recipe(rows[:4]) is rows[3]
     assert bench.pick_recipe(rows[:3]) is rows[2]
     assert bench.pick_recipe([rows[0], rows[5]]) is rows[0]
-    assert bench.pick_recipe(rows[5:]) is None
+    assert bench.pick_recipe(rows[5:6]) is None
+    assert bench.pick_recipe(rows) is rows[6]  # fewer Newton-Schulz iterations come before accuracy
+
+
+def test_newton_schulz_per_step_counts_the_iterations_over_muons_matrices():
+    assert bench.newton_schulz_per_step(TrainConfig()) == 0  # Adam
+    assert bench.newton_schulz_per_step(TrainConfig(optimizer="muon")) == 5 * 5  # five matrices, five each
+    assert bench.newton_schulz_per_step(TrainConfig(optimizer="muon", muon_ns_steps=3, muon_output=False)) == 3 * 4
 
 
 def test_profile_splits_an_epoch_into_operators_by_phase(capfd):

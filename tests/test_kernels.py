@@ -53,7 +53,13 @@ def test_other_inputs_go_to_pytorchs_own_pooling(x):
     assert torch.equal(max_pool_2x2(x), F.max_pool2d(x, 2))
 
 
-def test_without_gradients_nothing_is_saved():
+def test_tensors_off_the_cpu_go_to_pytorchs_own_pooling():
+    x = torch.empty(2, 6, 28, 28, device="meta").contiguous(memory_format=torch.channels_last)
+    assert not _row_pooling_applies(x)  # CUDA and MPS have fast kernels of their own
+    assert max_pool_2x2(x).shape == (2, 6, 14, 14)
+
+
+def test_row_pooling_runs_without_gradients():
     x = torch.randn(2, 6, 28, 28).contiguous(memory_format=torch.channels_last)
     with torch.inference_mode():
         assert torch.equal(max_pool_2x2(x), F.max_pool2d(x, 2))

@@ -23,6 +23,7 @@ from lenet_course.train import (
     features_of,
     fit,
     make_optimizer,
+    one_cycle,
     output_layer,
     predict,
     predict_logits,
@@ -252,10 +253,12 @@ def test_the_glossary_and_the_readme_state_the_fast_recipe_as_it_is():
     assert f"label_smoothing={fast.label_smoothing:g}" in glossary
     assert f"over {fast.warmup:.0%} of the steps in the course's fast recipe" in glossary
     readme = " ".join((root / "README.md").read_text().split())
+    iterations = {3: "three", 5: "five"}[fast.muon_ns_steps]
+    assert not fast.muon_output
     assert (f"with Muon (`lenet_course.optim`: each weight matrix stepped along the orthogonalised momentum of its "
-            f"gradients) at a peak of {fast.muon_lr:g} and Adam for the biases at {fast.lr:g}, a "
-            f"{fast.warmup:.0%} warm-up, label smoothing {fast.label_smoothing:g} and batches of "
-            f"{fast.batch_size}.") in readme
+            f"gradients, {iterations} Newton-Schulz iterations a step) at a peak of {fast.muon_lr:g} and Adam for "
+            f"the biases and the output layer at {fast.lr:g}, a {fast.warmup:.0%} warm-up, label smoothing "
+            f"{fast.label_smoothing:g} and batches of {fast.batch_size};") in readme
     assert fast.num_epochs == 1 and "and one epoch of one-cycle training with Muon" in readme
 
 
@@ -337,3 +340,21 @@ def test_features_of_matches_the_model_in_batches():
     with torch.no_grad():
         expected = model.features(X)
     assert torch.allclose(features_of(model, X, batch_size=7), expected, atol=1e-6)
+
+
+def test_one_cycle_warms_up_over_two_steps_at_least():
+    # 20 steps with a 5% warm-up is one step, which PyTorch's OneCycleLR divides by zero over
+    model = torch.nn.Linear(2, 2)
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.01)
+    scheduler = one_cycle(optimizer, total_steps=20, warmup=0.05)
+    rates = []
+    for _ in range(20):
+        rates.append(optimizer.param_groups[0]["lr"])
+        optimizer.step()
+        scheduler.step()
+    assert rates[0] == pytest.approx(0.01 / 25) and rates[1] == pytest.approx(0.01)  # up, then the peak
+    assert all(a > b for a, b in zip(rates[1:], rates[2:]))  # then down to the end
+    long_run = one_cycle(torch.optim.Adam(model.parameters(), lr=0.01), total_steps=200, warmup=0.05)
+    assert long_run.total_steps == 200 and long_run._schedule_phases[0]["end_step"] == 9  # 5% of 200, as asked
+    with pytest.raises(ValueError, match="at least 3 optimiser steps"):
+        one_cycle(optimizer, total_steps=2, warmup=0.3)
