@@ -210,8 +210,8 @@ def test_profile_cuts_given_data_to_train_size(monkeypatch):
 
     monkeypatch.setattr(bench, "fit", recording_fit)
     config = TrainConfig(num_epochs=1, batch_size=32, max_shift=0, bf16=False)
-    bench.profile_epoch(config, device="cpu", data=toy_data(600), train_size=64)
-    assert sizes[-1] == 64  # the profiled epoch; the warm-up before it is as large or smaller
+    bench.profile_epoch(config, device="cpu", data=toy_data(600), train_size=96)
+    assert sizes[-1] == 96  # the profiled epoch; the warm-up before it is as large or smaller
 
 
 def test_quick_benchmark_runs_and_prints_the_new_lines():
