@@ -52,3 +52,57 @@ WIDE_BLOCKS = """() => {
                     kind: block.closest('.cell_output') ? 'output' : 'code'};
         });
 }"""
+
+# Every image of a page's content, with its figure's number and caption, its alt text and its
+# sizes (shown, declared in the HTML, and the PNG's own). Read before WIDE_BLOCKS opens the
+# folded solutions, so that an image inside one still counts as not shown.
+FIGURES = """() => [...document.querySelectorAll('main article.bd-article img')].map(img => {
+    const figure = img.closest('figure');
+    const text = selector => (figure?.querySelector(selector)?.textContent || '').trim();
+    return {alt: (img.getAttribute('alt') || '').trim(), src: img.getAttribute('src') || '',
+            number: text('figcaption .caption-number'), caption: text('figcaption .caption-text'),
+            shown: img.getBoundingClientRect().width, declared: parseFloat(img.getAttribute('width') || '0'),
+            natural: img.naturalWidth};
+})"""
+
+PAGE_FACTS = """() => ({
+    lang: document.documentElement.lang,
+    stale: document.querySelectorAll('main .zh-stale').length,
+    outputs: [...document.querySelectorAll('.cell_output')].map(o => o.innerText),
+    broken_images: [...document.querySelectorAll('main img')].filter(i => !(i.complete && i.naturalWidth > 0))
+        .map(i => i.getAttribute('src')),
+    code_blocks: document.querySelectorAll('main div.cell_input pre').length,
+    colab_blocks: [...document.querySelectorAll('main div.cell_input pre')]
+        .filter(pre => pre.textContent.includes('google.colab')).length,
+})"""
+
+
+def read_page(browser, server: str, path: str) -> dict:
+    """Load ``path`` once, as a reader on a 1,366-px screen would, with every request that leaves
+    the machine blocked, and return what the page-by-page tests check: ``ok`` (the response),
+    ``external_requests``, ``console_errors``, the facts of PAGE_FACTS, ``figures`` (FIGURES)
+    and ``wide`` (WIDE_BLOCKS). One load serves all of them, so the site's pages are each
+    loaded once for these checks rather than once per check."""
+    context = browser.new_context(viewport={"width": 1366, "height": 900})
+    page = context.new_page()
+    external, errors = [], []
+
+    def route(r):
+        if r.request.url.startswith(server):
+            r.continue_()
+        else:
+            external.append(r.request.url)
+            r.abort()
+
+    page.route("**/*", route)
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    try:
+        response = page.goto(f"{server}/{path}", wait_until="networkidle")
+        facts = page.evaluate(PAGE_FACTS)
+        facts["figures"] = page.evaluate(FIGURES)
+        facts["wide"] = page.evaluate(WIDE_BLOCKS)  # last: it opens the folded solutions
+    finally:
+        context.close()
+    facts.update(ok=response is not None and response.ok, external_requests=external, console_errors=errors)
+    return facts

@@ -2,7 +2,7 @@ import os
 
 import pytest
 import torch
-from browser_site import CHROMIUM, SITE
+from browser_site import CHROMIUM, SITE, read_page
 
 from lenet_course.data import MNISTError, load_mnist
 from lenet_course.style import STRICT_ENV
@@ -48,6 +48,20 @@ def browser():
             "--no-first-run", "--disable-sync", "--disable-quic"])
         yield instance
         instance.close()
+
+
+@pytest.fixture(scope="module")
+def visit(browser, server):
+    """``visit(path)``: what :func:`browser_site.read_page` read of the page, loaded on first use
+    and kept for the module's other tests of the same page."""
+    seen = {}
+
+    def facts(path: str) -> dict:
+        if path not in seen:
+            seen[path] = read_page(browser, server, path)
+        return seen[path]
+
+    return facts
 
 
 @pytest.fixture

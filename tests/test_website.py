@@ -26,59 +26,39 @@ def toc_pages() -> list[str]:
 
 
 @pytest.mark.parametrize("path", toc_pages())
-def test_every_page_loads_offline_without_errors(page, server, path):
-    response = page.goto(f"{server}/{path}", wait_until="networkidle")
-    assert response is not None and response.ok, path
-    assert page.external_requests == [], f"{path} needs the network: {page.external_requests}"
-    assert page.console_errors == [], f"{path} logs errors: {page.console_errors}"
-    outputs = page.locator(".cell_output").all_inner_texts()
+def test_every_page_loads_offline_without_errors(visit, path):
+    page = visit(path)
+    assert page["ok"], path
+    assert page["external_requests"] == [], f"{path} needs the network: {page['external_requests']}"
+    assert page["console_errors"] == [], f"{path} logs errors: {page['console_errors']}"
+    outputs = page["outputs"]
     assert not any("Traceback (most recent call last)" in o for o in outputs), path
     assert not any(re.search(r"\b\w*Warning:", o) for o in outputs), f"{path} shows a warning in its output"
     stray = [o for o in outputs if re.search(r"^\[?Text\(|<matplotlib\.", o.strip())]
     assert stray == [], f"{path} prints matplotlib return values: {stray[0][:80] if stray else ''}"
-    for image in page.locator("main img").all():
-        assert image.evaluate("img => img.complete && img.naturalWidth > 0"), f"broken image on {path}"
+    assert page["broken_images"] == [], f"broken images on {path}: {page['broken_images']}"
 
 
 @pytest.mark.parametrize("path", toc_pages())
-def test_no_code_or_output_block_scrolls_sideways_at_1366_px(browser, server, path):
+def test_no_code_or_output_block_scrolls_sideways_at_1366_px(visit, path):
     """A reader on a 1,366-px laptop screen sees every line of code and of printed output
     without scrolling sideways, on every page."""
-    context = browser.new_context(viewport={"width": 1366, "height": 900})
-    page = context.new_page()
-    try:
-        page.goto(f"{server}/{path}")
-        if re.search(r"book/\d\d_", path):
-            assert page.locator("main div.cell_input pre").count() > 0, f"{path} shows no code"
-            colab = page.locator("main div.cell_input pre", has_text="google.colab").count()
-            assert colab == 0, f"{path} shows the Colab install cell"
-        wide = page.evaluate(WIDE_BLOCKS)
-    finally:
-        context.close()
+    page = visit(path)
+    if re.search(r"book/\d\d_", path):
+        assert page["code_blocks"] > 0, f"{path} shows no code"
+        assert page["colab_blocks"] == 0, f"{path} shows the Colab install cell"
+    wide = page["wide"]
     listing = "\n".join(f"  {path}: {b['kind']} block starting {b['first'][:90]!r} "
                         f"(widest line {b['widest']} characters)" for b in wide)
     assert wide == [], f"{len(wide)} blocks on {path} scroll sideways at 1,366 px:\n{listing}"
 
 
 @pytest.mark.parametrize("path", [p for p in toc_pages() if re.search(r"book/(\d\d_|intro)", p)])
-def test_every_figure_is_numbered_captioned_described_and_shown_at_its_size(browser, server, path):
+def test_every_figure_is_numbered_captioned_described_and_shown_at_its_size(visit, path):
     """On a 1,366-px screen: every image of the page's content sits in a numbered figure with a
     caption, has an alt text that describes it (not a file name), and is shown at the size it
     was drawn (not shrunk), from a PNG with twice the pixels (sharp)."""
-    context = browser.new_context(viewport={"width": 1366, "height": 900})
-    page = context.new_page()
-    try:
-        page.goto(f"{server}/{path}")
-        images = page.evaluate("""() => [...document.querySelectorAll('main article.bd-article img')].map(img => {
-            const figure = img.closest('figure');
-            const text = selector => (figure?.querySelector(selector)?.textContent || '').trim();
-            return {alt: (img.getAttribute('alt') || '').trim(), src: img.getAttribute('src') || '',
-                    number: text('figcaption .caption-number'), caption: text('figcaption .caption-text'),
-                    shown: img.getBoundingClientRect().width, declared: parseFloat(img.getAttribute('width') || '0'),
-                    natural: img.naturalWidth};
-        })""")
-    finally:
-        context.close()
+    images = visit(path)["figures"]
     assert images, f"{path} has no figure"
     chapter = re.search(r"book/(\d\d)_", path)
     expected = rf"Figure {int(chapter.group(1))}\.\d+" if chapter else r"Figure \d+"

@@ -21,15 +21,14 @@ def test_the_chinese_edition_is_built():
 
 
 @pytest.mark.parametrize("path", ZH_PAGES)
-def test_every_chinese_page_loads_offline_without_errors(page, server, path):
-    response = page.goto(f"{server}/{path}", wait_until="networkidle")
-    assert response is not None and response.ok, path
-    assert page.evaluate("document.documentElement.lang") == "zh-CN", path
-    assert page.external_requests == [], f"{path} needs the network: {page.external_requests}"
-    assert page.console_errors == [], f"{path} logs errors: {page.console_errors}"
-    assert page.locator("main .zh-stale").count() == 0, f"{path} says its translation is out of date"
-    for image in page.locator("main img").all():
-        assert image.evaluate("img => img.complete && img.naturalWidth > 0"), f"broken image on {path}"
+def test_every_chinese_page_loads_offline_without_errors(visit, path):
+    page = visit(path)
+    assert page["ok"], path
+    assert page["lang"] == "zh-CN", path
+    assert page["external_requests"] == [], f"{path} needs the network: {page['external_requests']}"
+    assert page["console_errors"] == [], f"{path} logs errors: {page['console_errors']}"
+    assert page["stale"] == 0, f"{path} says its translation is out of date"
+    assert page["broken_images"] == [], f"broken images on {path}: {page['broken_images']}"
 
 
 @pytest.mark.parametrize("english", ["book/intro.html", "book/04_c1.html", "book/try_lenet5.html"])
@@ -83,14 +82,8 @@ def test_chinese_glyphs_are_drawn_not_boxes(page, server):
 
 
 @pytest.mark.parametrize("path", ZH_PAGES)
-def test_no_chinese_code_or_output_block_scrolls_sideways_at_1366_px(browser, server, path):
-    context = browser.new_context(viewport={"width": 1366, "height": 900})
-    page = context.new_page()
-    try:
-        page.goto(f"{server}/{path}")
-        wide = page.evaluate(WIDE_BLOCKS)
-    finally:
-        context.close()
+def test_no_chinese_code_or_output_block_scrolls_sideways_at_1366_px(visit, path):
+    wide = visit(path)["wide"]
     assert wide == [], f"{len(wide)} blocks on {path} scroll sideways at 1,366 px: {[b['first'][:60] for b in wide]}"
 
 
