@@ -77,6 +77,25 @@ PAGE_FACTS = """() => ({
 })"""
 
 
+def recording(page, server: str):
+    """``page``, made to record its console errors (``page.console_errors``) and to block, and
+    record, every request that leaves the machine (``page.external_requests``)."""
+    page.external_requests = []
+    page.console_errors = []
+
+    def route(r):
+        if r.request.url.startswith(server):
+            r.continue_()
+        else:
+            page.external_requests.append(r.request.url)
+            r.abort()
+
+    page.route("**/*", route)
+    page.on("console", lambda msg: page.console_errors.append(msg.text) if msg.type == "error" else None)
+    page.on("pageerror", lambda error: page.console_errors.append(str(error)))
+    return page
+
+
 def read_page(browser, server: str, path: str) -> dict:
     """Load ``path`` once, as a reader on a 1,366-px screen would, with every request that leaves
     the machine blocked, and return what the page-by-page tests check: ``ok`` (the response),
@@ -84,19 +103,7 @@ def read_page(browser, server: str, path: str) -> dict:
     and ``wide`` (WIDE_BLOCKS). One load serves all of them, so the site's pages are each
     loaded once for these checks rather than once per check."""
     context = browser.new_context(viewport={"width": 1366, "height": 900})
-    page = context.new_page()
-    external, errors = [], []
-
-    def route(r):
-        if r.request.url.startswith(server):
-            r.continue_()
-        else:
-            external.append(r.request.url)
-            r.abort()
-
-    page.route("**/*", route)
-    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    page.on("pageerror", lambda error: errors.append(str(error)))
+    page = recording(context.new_page(), server)
     try:
         response = page.goto(f"{server}/{path}", wait_until="networkidle")
         facts = page.evaluate(PAGE_FACTS)
@@ -104,5 +111,6 @@ def read_page(browser, server: str, path: str) -> dict:
         facts["wide"] = page.evaluate(WIDE_BLOCKS)  # last: it opens the folded solutions
     finally:
         context.close()
-    facts.update(ok=response is not None and response.ok, external_requests=external, console_errors=errors)
+    facts.update(ok=response is not None and response.ok, external_requests=page.external_requests,
+                 console_errors=page.console_errors)
     return facts

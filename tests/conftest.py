@@ -2,7 +2,7 @@ import os
 
 import pytest
 import torch
-from browser_site import CHROMIUM, SITE, read_page
+from browser_site import CHROMIUM, SITE, read_page, recording
 
 from lenet_course.data import MNISTError, load_mnist
 from lenet_course.style import STRICT_ENV
@@ -68,19 +68,6 @@ def visit(browser, server):
 def page(browser, server):
     """A page that records console errors and blocks (and records) every request that leaves the machine."""
     context = browser.new_context()
-    page = context.new_page()
-    page.external_requests = []
-    page.console_errors = []
-
-    def route(r):
-        if r.request.url.startswith(server):
-            r.continue_()
-        else:
-            page.external_requests.append(r.request.url)
-            r.abort()
-
-    page.route("**/*", route)
-    page.on("console", lambda msg: page.console_errors.append(msg.text) if msg.type == "error" else None)
-    page.on("pageerror", lambda error: page.console_errors.append(str(error)))
+    page = recording(context.new_page(), server)
     yield page
     context.close()
